@@ -21,6 +21,7 @@ from core.history import start_of_day
 from orgunits.models import LEVEL_ORDER, PATH_SEGMENT_WIDTH, Level, OrgUnit
 from orgunits.rules import child_level_allowed, next_child_code, validate_code
 from orgunits.selectors import subtree
+from orgunits.signals import units_merged
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -163,6 +164,7 @@ def merge_units(*, source: OrgUnit, target: OrgUnit, on: dt.date, reason: str, b
     for child in list(OrgUnit.objects.filter(parent=source, retired_on__isnull=True)):
         move_unit(unit=child, new_parent=target, by=by, reason=reason)
     reassign_unit_records(source=source, target=target, by=by, reason=reason)
+    units_merged.send(sender=OrgUnit, source=source, target=target, by=by, reason=reason)
     source.refresh_from_db()
     source.retired_on = on
     source.retired_reason = reason

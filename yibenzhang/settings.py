@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "accounts",
     "orgunits",
     "registry",
+    "familyplanning",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -161,6 +163,8 @@ TASKS = {
 YBZ_MAX_UPLOAD_BYTES = int(os.environ.get("YBZ_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 # Files with at most this many rows are imported in the request; larger ones go to the worker.
 YBZ_INLINE_IMPORT_ROWS = int(os.environ.get("YBZ_INLINE_IMPORT_ROWS", "2000"))
+# Birth rate denominator: "end" (population at the period end, as seed 002) or "average" (mean of start and end).
+YBZ_BIRTH_RATE_DENOMINATOR = os.environ.get("YBZ_BIRTH_RATE_DENOMINATOR", "end")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -9,6 +9,8 @@ urlpatterns = [
     path("units/", include("orgunits.urls")),
     path("registry/", include("registry.urls")),
     path("imports/", include("registry.import_urls")),
+    path("familyplanning/", include("familyplanning.urls")),
+    path("reports/", include("reports.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
