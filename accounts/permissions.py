@@ -16,6 +16,8 @@ MESSAGES = {
     "can_export": "您的角色不能导出数据",
     "can_manage_users": "您的角色不能管理用户",
     "sees_full_id_number": "您的角色不能查看完整证件号码",
+    "can_manage_schemes": "只有区级管理员可以设置扶助项目和标准",
+    "can_apply_funds": "您的角色不能提交年度申报",
 }
 
 

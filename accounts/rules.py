@@ -20,12 +20,15 @@ class RolePolicy:
     can_export: bool
     sees_full_id_number: bool
     sees_full_phone: bool
+    # 计生: define schemes and their standards (data every office shares) / submit annual applications.
+    can_manage_schemes: bool = False
+    can_apply_funds: bool = False
 
 
 POLICIES: dict[str, RolePolicy] = {
-    Role.DISTRICT_ADMIN: RolePolicy(True, True, True, True, True, True, True),
-    Role.STREET_STAFF: RolePolicy(True, True, False, True, True, True, True),
-    Role.COMMUNITY_STAFF: RolePolicy(True, False, False, True, True, True, True),
+    Role.DISTRICT_ADMIN: RolePolicy(True, True, True, True, True, True, True, True, True),
+    Role.STREET_STAFF: RolePolicy(True, True, False, True, True, True, True, False, True),
+    Role.COMMUNITY_STAFF: RolePolicy(True, False, False, True, True, True, True, False, True),
     # Grid workers phone the people of their grid but do not need full ID numbers.
     Role.GRID_WORKER: RolePolicy(True, False, False, False, True, False, True),
     Role.VILLAGE_DOCTOR: RolePolicy(True, False, False, False, True, False, True),
