@@ -288,3 +288,20 @@ def test_merged_units_take_their_births_along(world):
     merge_units(source=world.east_c2, target=world.east_c1, on=D(2023, 1, 1), reason="合并", by=world.user("alice"))
     b.refresh_from_db()
     assert b.unit == world.east_c1
+
+
+def test_the_indicators_command_carries_the_seed_amounts(world, seed_000_case, capsys):
+    import json
+
+    from django.core.management import call_command
+
+    services.record_back_pay(application=seed_000_case, reason="提标", by=world.user("bob"))
+    call_command("indicators", "--unit", world.east.code, "--period", "2022", "--json")
+    out = json.loads(capsys.readouterr().out)
+    assert out["familyplanning.applied_special"] == 106_080 + 11_220 + 86_460 + 9_240
+    assert (out["familyplanning.applied_one_time"], out["familyplanning.applied_only_child"]) == (82_510, 600)
+    assert (out["familyplanning.back_pay"], out["familyplanning.applied_amount"]) == (20_460, 296_110)
+    assert (out["familyplanning.special_assistance_people"], out["familyplanning.special_assistance_households"]) == (
+        28,
+        27,
+    )
