@@ -60,6 +60,7 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 
 def _mount() -> None:
     from accounts.api import router as accounts_router
+    from familyplanning.api import router as familyplanning_router
     from orgunits.api import router as orgunits_router
     from registry.api import households as households_router
     from registry.api import router as registry_router
@@ -68,6 +69,7 @@ def _mount() -> None:
     api.add_router("/units/", orgunits_router)
     api.add_router("/residents/", registry_router)
     api.add_router("/households/", households_router)
+    api.add_router("/familyplanning/", familyplanning_router)
 
 
 _mount()
