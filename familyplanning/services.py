@@ -8,6 +8,7 @@ closed by the next one, submitted applications are corrected by adjustments.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import stamp
+from core.bulk import insert_rows, reserve_ids
 from core.scoping import require_unit
 from familyplanning import rules
 from familyplanning.models import (
@@ -498,6 +500,7 @@ def end_enrollment(
 class LinePreview:
     beneficiary: Beneficiary
     due: rules.Due
+    member_ids: list[int] = field(default_factory=list)
 
     @property
     def amount(self) -> Decimal:
@@ -533,7 +536,7 @@ class ApplicationPreview:
             t = out.setdefault(b.scheme_id, SchemeTotal(b.scheme))
             t.beneficiaries += 1
             t.amount += line.amount
-            people[b.scheme_id].update(m.pk for m in b.members.all())
+            people[b.scheme_id].update(line.member_ids)
             households[b.scheme_id].add(b.household_id or -b.person_id)
         for scheme_id, t in out.items():
             t.people = len(people[scheme_id])
@@ -560,27 +563,52 @@ def _overlapping_application(unit: OrgUnit, year: int) -> Application | None:
 
 
 def preview_application(*, unit: OrgUnit, year: int, by: User) -> ApplicationPreview:
-    """The amounts due for ``year`` to every enrollment in the unit's subtree (nothing is written)."""
+    """The amounts due for ``year`` to every enrollment in the unit's subtree (nothing is written).
+
+    A district has tens of thousands of enrollments: only the columns the lines need are loaded,
+    schemes and units come from lookup tables and the members from one query on the link table
+    (model instances for every member took most of the time, see bench/README.md).
+    """
     require_unit(by, unit)
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    enrolled = Beneficiary.objects.filter(
+        unit__path__gte=unit.path, unit__path__lt=unit.path_end, start_month__lte=last
+    ).filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
     beneficiaries = list(
-        Beneficiary.objects.filter(unit__path__gte=unit.path, unit__path__lt=unit.path_end, start_month__lte=last)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
-        .select_related("scheme", "person", "unit")
-        .prefetch_related("members")
+        enrolled.select_related("person")
+        .only(
+            "scheme_id",
+            "unit_id",
+            "household_id",
+            "attribute_value",
+            "start_month",
+            "end_date",
+            "bank_account",
+            "person__name",
+            "person__id_number",
+            "person__unit_id",
+        )
         .order_by("scheme__sort_order", "scheme__code", "unit__path", "id")
     )
+    schemes = {s.pk: s for s in Scheme.objects.all()}
+    units = {u.pk: u for u in OrgUnit.objects.filter(pk__in={b.unit_id for b in beneficiaries})}
+    members: dict[int, list[int]] = defaultdict(list)
+    for beneficiary_id, resident_id in Beneficiary.members.through.objects.filter(
+        beneficiary__in=enrolled.values("pk")
+    ).values_list("beneficiary_id", "resident_id"):
+        members[beneficiary_id].append(resident_id)
+    one_time = [b.pk for b in beneficiaries if schemes[b.scheme_id].period == PaymentPeriod.ONE_TIME]
     paid_one_time = set(
-        ApplicationLine.objects.filter(
-            beneficiary__in=[b.pk for b in beneficiaries if b.scheme.period == PaymentPeriod.ONE_TIME],
-            application__year__lt=year,
-            amount__gt=0,
-        ).values_list("beneficiary_id", flat=True)
+        ApplicationLine.objects.filter(beneficiary__in=one_time, application__year__lt=year, amount__gt=0).values_list(
+            "beneficiary_id", flat=True
+        )
     )
     spans = _standards_by_scheme()
     lines: list[LinePreview] = []
     problems: list[str] = []
     for b in beneficiaries:
+        b.scheme = schemes[b.scheme_id]
+        b.unit = units[b.unit_id]
         due = rules.amount_due(
             period=b.scheme.period,
             spans=spans.get(b.scheme_id, []),
@@ -600,8 +628,26 @@ def preview_application(*, unit: OrgUnit, year: int, by: User) -> ApplicationPre
                 }
             )
         if due.amount or due.months:
-            lines.append(LinePreview(b, due))
+            lines.append(LinePreview(b, due, members[b.pk]))
     return ApplicationPreview(unit=unit, year=year, lines=lines, problems=problems)
+
+
+LINE_COLUMNS = [
+    "id",
+    "application_id",
+    "beneficiary_id",
+    "scheme_id",
+    "unit_id",
+    "name",
+    "id_number",
+    "attribute_value",
+    "people",
+    "months",
+    "breakdown",
+    "detail",
+    "amount",
+    "bank_account",
+]
 
 
 @transaction.atomic
@@ -627,27 +673,29 @@ def submit_application(
     application = Application.objects.create(
         unit=unit, year=year, total=preview.total, note=note.strip(), submitted_by=by, submitted_at=timezone.now()
     )
-    ApplicationLine.objects.bulk_create(
-        [
-            ApplicationLine(
-                application=application,
-                beneficiary=line.beneficiary,
-                scheme=line.beneficiary.scheme,
-                unit=line.beneficiary.unit,
-                name=line.beneficiary.person.name,
-                id_number=line.beneficiary.person.id_number,
-                attribute_value=line.beneficiary.attribute_value,
-                people=len(line.beneficiary.members.all()) or 1,
-                months=len(line.due.months) if line.beneficiary.scheme.period == PaymentPeriod.MONTHLY else 0,
-                breakdown=[[m, str(a)] for m, a in rules.month_amounts(line.beneficiary.scheme.period, line.due)],
-                detail=line.due.detail,
-                amount=line.due.amount,
-                bank_account=line.beneficiary.bank_account,
-            )
-            for line in preview.lines
-        ],
-        batch_size=1000,
-    )
+
+    def row(pk: int, line: LinePreview) -> list[Any]:
+        b = line.beneficiary
+        period = b.scheme.period
+        return [
+            pk,
+            application.pk,
+            b.pk,
+            b.scheme_id,
+            b.unit_id,
+            b.person.name,
+            b.person.id_number,
+            b.attribute_value,
+            len(line.member_ids) or 1,
+            len(line.due.months) if period == PaymentPeriod.MONTHLY else 0,
+            json.dumps([[m, str(a)] for m, a in rules.month_amounts(period, line.due)]),
+            line.due.detail,
+            line.due.amount,
+            b.bank_account,
+        ]
+
+    ids = reserve_ids(ApplicationLine, len(preview.lines))
+    insert_rows(ApplicationLine, LINE_COLUMNS, (row(pk, line) for pk, line in zip(ids, preview.lines, strict=True)))
     return application
 
 
@@ -658,12 +706,11 @@ class BackPayLine:
     breakdown: list[list[Any]]  # [[month, "difference"], …]
 
 
-def _paid_by_month(line: ApplicationLine) -> dict[int, Decimal]:
-    """What a line has been granted so far: as applied, plus every adjustment since."""
+def _paid_by_month(applied: list[list[Any]], adjusted: list[list[Any]]) -> dict[int, Decimal]:
+    """What a line has been granted so far, by month: as applied, plus every adjustment since."""
     paid: dict[int, Decimal] = defaultdict(Decimal)
-    for breakdown in [line.breakdown, *(adj.breakdown for adj in line.adjustment_lines.all())]:
-        for m, a in breakdown:
-            paid[int(m)] += Decimal(a)
+    for m, a in [*applied, *adjusted]:
+        paid[int(m)] += Decimal(a)
     return paid
 
 
@@ -671,10 +718,26 @@ def preview_back_pay(*, application: Application, by: User) -> list[BackPayLine]
     """Per line: what is due now under today's standards minus what was applied for and adjusted since."""
     require_unit(by, application.unit)
     spans = _standards_by_scheme()
-    lines = application.lines.select_related("beneficiary", "scheme").prefetch_related("adjustment_lines")
+    schemes = {s.pk: s for s in Scheme.objects.all()}
+    lines = application.lines.select_related("beneficiary").only(
+        "scheme_id",
+        "name",
+        "id_number",
+        "attribute_value",
+        "breakdown",
+        "amount",
+        "beneficiary__start_month",
+        "beneficiary__end_date",
+    )
+    adjusted: dict[int, list[list[Any]]] = defaultdict(list)
+    for line_id, breakdown in AdjustmentLine.objects.filter(line__application=application).values_list(
+        "line_id", "breakdown"
+    ):
+        adjusted[line_id].extend(breakdown)
     out = []
     for line in lines.order_by("id"):
         b = line.beneficiary
+        line.scheme = schemes[line.scheme_id]
         if line.scheme.period == PaymentPeriod.ONE_TIME and not line.breakdown:
             continue
         due = rules.amount_due(
@@ -685,7 +748,7 @@ def preview_back_pay(*, application: Application, by: User) -> list[BackPayLine]
             start_month=b.start_month,
             end_date=b.end_date,
         )
-        paid = _paid_by_month(line)
+        paid = _paid_by_month(line.breakdown, adjusted[line.pk])
         due_by_month = dict(rules.month_amounts(line.scheme.period, due))
         result = rules.back_pay(paid=list(paid.items()), due=list(due_by_month.items()))
         if result.amount:
@@ -715,16 +778,23 @@ def record_back_pay(*, application: Application, reason: str, by: User) -> Adjus
         created_by=by,
         created_at=timezone.now(),
     )
-    AdjustmentLine.objects.bulk_create(
-        AdjustmentLine(
-            adjustment=adjustment,
-            line=f.line,
-            detail=f.back_pay.detail,
-            months=f.back_pay.months,
-            breakdown=f.breakdown,
-            amount=f.back_pay.amount,
-        )
-        for f in found
+    columns = ["id", "adjustment_id", "line_id", "detail", "months", "breakdown", "amount"]
+    ids = reserve_ids(AdjustmentLine, len(found))
+    insert_rows(
+        AdjustmentLine,
+        columns,
+        (
+            [
+                pk,
+                adjustment.pk,
+                f.line.pk,
+                f.back_pay.detail,
+                f.back_pay.months,
+                json.dumps(f.breakdown),
+                f.back_pay.amount,
+            ]
+            for pk, f in zip(ids, found, strict=True)
+        ),
     )
     return adjustment
 
