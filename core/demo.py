@@ -28,6 +28,9 @@ SEED_000 = {
     "age_18_59": 65_653,
     "age_60_plus": 9_537,
 }
+# Seed 000 counts "截止2022年末": the demo street is exact on that date, and every module's demo
+# records (births, applications, outbreak, testing rounds) are set in 2022 with it.
+SEED_000_DATE = dt.date(2022, 12, 31)
 MIN_SIZE = 2_000
 MAX_SIZE = 1_000_000
 

@@ -92,6 +92,23 @@ def test_same_seed_same_street_other_seed_other_street(db):
         return hashlib.sha256(repr(list(rows)).encode()).hexdigest()
 
     def wipe():
+        from django.apps import apps
+
+        for name in (
+            "AdjustmentLine",
+            "Adjustment",
+            "ApplicationLine",
+            "Application",
+            "Visit",
+            "Beneficiary",
+            "Birth",
+            "BirthServiceRegistration",
+            "Standard",
+            "Scheme",
+            "BirthPolicy",
+        ):
+            apps.get_model("familyplanning", name).objects.all().delete()
+        User.objects.update(org_unit=None)
         Resident.tags.through.objects.all().delete()
         Resident.objects.all().delete()
         Household.objects.all().delete()

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.bulk import analyze
-from core.demo import MAX_SIZE, MIN_SIZE, SEED_000, load_steps, run_demo
+from core.demo import MAX_SIZE, MIN_SIZE, SEED_000, SEED_000_DATE, load_steps, run_demo
 from orgunits.demo import DISTRICT_CODE
 from orgunits.models import OrgUnit
 from registry.models import Household, Resident
@@ -20,7 +20,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--size", type=int, default=SEED_000["residents"], help="居民人数（2000–1000000）")
         parser.add_argument("--seed", type=int, default=2022, help="随机种子：相同种子和日期生成相同数据")
-        parser.add_argument("--on", type=dt.date.fromisoformat, default=None, help="统计基准日 YYYY-MM-DD（默认今天）")
+        parser.add_argument(
+            "--on",
+            type=dt.date.fromisoformat,
+            default=None,
+            help="统计基准日 YYYY-MM-DD（默认2022-12-31，即种子文档000的统计截止日）",
+        )
         parser.add_argument("--if-empty", action="store_true", help="已有居民数据时什么也不做")
 
     def handle(self, *args: Any, size: int, seed: int, on: dt.date | None, if_empty: bool, **options: Any) -> None:
@@ -30,7 +35,7 @@ class Command(BaseCommand):
         if not MIN_SIZE <= size <= MAX_SIZE:
             raise CommandError(_("--size 应在 %(min)s 到 %(max)s 之间") % {"min": MIN_SIZE, "max": MAX_SIZE})
         today = timezone.localdate()
-        on = on or today
+        on = on or min(SEED_000_DATE, today)
         if on > today:
             raise CommandError(_("统计基准日不能晚于今天"))
         if OrgUnit.objects.filter(code=DISTRICT_CODE).exists():
