@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "orgunits",
     "registry",
     "familyplanning",
+    "outbreak",
     "reports",
 ]
 
