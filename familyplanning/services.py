@@ -719,7 +719,9 @@ def preview_back_pay(*, application: Application, by: User) -> list[BackPayLine]
     require_unit(by, application.unit)
     spans = _standards_by_scheme()
     schemes = {s.pk: s for s in Scheme.objects.all()}
+    # "application" too: the related manager sets it on each row and would fetch it one by one if deferred.
     lines = application.lines.select_related("beneficiary").only(
+        "application",
         "scheme_id",
         "name",
         "id_number",
