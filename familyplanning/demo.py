@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from core.audit import stamp
@@ -30,6 +31,7 @@ from core.history import start_of_day
 from core.scoping import unit_in_scope
 from familyplanning import services
 from familyplanning.models import (
+    Adjustment,
     Application,
     Beneficiary,
     Birth,
@@ -534,6 +536,10 @@ def _assistance(
         application = services.submit_application(
             unit=street, year=year, by=user, today=dt.date(year + 1, 1, 6), note=REASON
         )
+        # Entered in the spring of the year at the standards then in force, as the seed tells it.
+        Application.objects.filter(pk=application.pk).update(
+            submitted_at=timezone.make_aware(dt.datetime(year, 3, 15, 9, 30))
+        )
         applied = application.total
         # The July raise, announced after the application went in at last year's standards.
         for code, amount in (("sa_disability", 630), ("sa_bereaved", 795)):
@@ -548,6 +554,9 @@ def _assistance(
         if services.preview_back_pay(application=application, by=user):
             adjustment = services.record_back_pay(
                 application=application, reason=f"{year}年7月起提高特扶标准，补发7—12月差额", by=user
+            )
+            Adjustment.objects.filter(pk=adjustment.pk).update(
+                created_at=timezone.make_aware(dt.datetime(year, 12, 20, 15, 0))
             )
             back_pay = adjustment.total
     visits = _visits(ctx, street, year, special, user)
