@@ -224,8 +224,8 @@ def birth_statistics(unit: OrgUnit, period: Period, *, denominator: str | None =
     )
     # Grouped in the database; grouped by date too only when the policy changes inside the period.
     limits = _policy_limits(period.start, period.end)
-    one_policy_all_period = len(limits) == 1 and limits[0][0] <= period.start and (
-        limits[0][1] is None or limits[0][1] >= period.end
+    one_policy_all_period = (
+        len(limits) == 1 and limits[0][0] <= period.start and (limits[0][1] is None or limits[0][1] >= period.end)
     )
     by_date = bool(limits) and not one_policy_all_period
     group = ["birth_order", "sex", "out_of_policy"] + (["birth_date"] if by_date else [])

@@ -9,6 +9,7 @@ from familyplanning import rules
 from familyplanning.rules import StandardSpan
 
 D = dt.date
+LONG_AGO = D(2020, 1, 1)
 
 
 def test_order_labels():
@@ -146,7 +147,7 @@ def test_an_open_standard_is_closed_by_the_next_one_not_refused():
 # ---- amounts: seed 000's case and variants ------------------------------------------------------------------------
 
 
-def due(period="monthly", spans=RAISED, attribute="", year=2022, start=D(2020, 1, 1), end=None, paid_before=False):
+def due(period="monthly", spans=RAISED, attribute="", year=2022, start=LONG_AGO, end=None, paid_before=False):
     return rules.amount_due(
         period=period,
         spans=spans,

@@ -15,11 +15,12 @@ from familyplanning.services import BirthData, Parent
 from registry.models import Resident
 
 D = dt.date
+SETTLED = D(2015, 1, 1)
 YEAR_2022 = Period(D(2022, 1, 1), D(2022, 12, 31))
 _serial = itertools.count(1)
 
 
-def add_people(unit, count, *, arrived=D(2015, 1, 1), left=None):
+def add_people(unit, count, *, arrived=SETTLED, left=None):
     Resident.objects.bulk_create(
         [
             Resident(

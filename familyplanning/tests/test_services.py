@@ -20,6 +20,7 @@ from familyplanning.services import BirthData, Parent
 from familyplanning.tests.factories import person, scheme, standard
 
 D = dt.date
+BORN = D(2022, 3, 1)
 TODAY = D(2023, 1, 6)  # seed 000 was written on 6 January 2023
 
 
@@ -191,7 +192,7 @@ def test_a_beneficiary_outside_the_users_unit_is_refused(world):
 # ---- births and registrations ---------------------------------------------------------------------------------
 
 
-def birth(world, *, order=1, born=D(2022, 3, 1), mother=None, sex="M", by="bob", unit=None, **kw):
+def birth(world, *, order=1, born=BORN, mother=None, sex="M", by="bob", unit=None, **kw):
     return services.record_birth(
         data=BirthData(
             child_name="小宝",
