@@ -21,6 +21,7 @@ from typing import Any
 
 from django.apps import apps
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from orgunits.models import OrgUnit
@@ -83,7 +84,19 @@ def tidy(text: str) -> str:
 
 
 def build_summary(unit: OrgUnit, year: int) -> Summary:
-    """The work summary of ``unit`` (and its subtree) for ``year``: each registered section, in order."""
+    """The work summary of ``unit`` (and its subtree) for ``year``: each registered section, in order.
+
+    Always in Chinese, whatever the reader's interface language: it is the office's document for
+    the level above, and its sections are Chinese prose with figures spliced in.
+    """
+    with translation.override(SUMMARY_LANGUAGE):
+        return _build_summary(unit, year)
+
+
+SUMMARY_LANGUAGE = "zh-hans"
+
+
+def _build_summary(unit: OrgUnit, year: int) -> Summary:
     summary = Summary(unit=unit, year=year, title=_("%(year)s年%(unit)s工作总结") % {"year": year, "unit": unit.name})
     for section in load_sections():
         context = section.build(unit, year)

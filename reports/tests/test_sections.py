@@ -108,3 +108,13 @@ def test_command_refuses_bad_input(world):
         call_command("summary", "--unit", world.east.code, "--year", "2022", "--format", "docx")
     with pytest.raises(CommandError, match="四位年份"):
         call_command("summary", "--unit", world.east.code, "--year", "22")
+
+
+def test_the_summary_stays_chinese_when_the_reader_uses_english(world):
+    from django.utils import translation
+
+    from reports.sections import build_summary
+
+    with translation.override("en"):
+        summary = build_summary(world.east, 2022)
+    assert summary.title == "2022年东城街道工作总结"
