@@ -37,6 +37,7 @@ def main() -> None:
             ("bench_import.py", []),
             ("bench_search.py", ["--size", args.search_size]),
             ("bench_familyplanning.py", ["--size", args.fp_size]),
+            ("bench_outbreak.py", []),
         ):
             print(f"-- {script} on {backend}", flush=True)
             subprocess.run([sys.executable, str(HERE / script), "--backend", backend, *extra], check=True, cwd=HERE)

@@ -228,3 +228,31 @@ class ImportBatch(models.Model):
         if not self.rows_total:
             return 0
         return min(100, round(100 * self.rows_done / self.rows_total))
+
+
+class StaticCode(models.Model):
+    """A resident's printed static QR code (静态二维码): a random token, never the ID number, so a
+    lost card reveals nothing and is simply revoked by issuing a new one."""
+
+    resident = models.ForeignKey(
+        Resident, verbose_name=_("居民"), on_delete=models.PROTECT, related_name="static_codes"
+    )
+    token = models.CharField(_("码值"), max_length=40, unique=True)
+    issued_at = models.DateTimeField(_("发放时间"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("静态二维码")
+        verbose_name_plural = _("静态二维码")
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident"], condition=Q(revoked_at__isnull=True), name="static_code_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.token

@@ -23,6 +23,7 @@ from registry.models import (
     MaritalStatus,
     Relation,
     Resident,
+    StaticCode,
     Tag,
 )
 from registry.rules import IdNumberError, normalise_other_id, normalise_phone, parse_id_number
@@ -337,3 +338,23 @@ def reassign_unit_records(*, source: OrgUnit, target: OrgUnit, by: User | None, 
         resident.save(update_fields=["unit", "updated_at"])
         moved += 1
     return moved
+
+
+STATIC_CODE_BYTES = 12  # 16 url-safe characters: unguessable, short enough for a small printed QR code
+
+
+@transaction.atomic
+def issue_static_code(*, resident: Resident, by: User) -> StaticCode:
+    """A new static QR code for a resident; the previous one (a lost or worn card) stops working."""
+    import secrets
+
+    require_unit(by, resident.unit)
+    if resident.retired_at is not None:
+        raise ValidationError({"resident": _("该居民记录已作废，不能发放二维码")})
+    # Lock the resident so that two simultaneous issues cannot both revoke-then-insert.
+    Resident.objects.select_for_update().filter(pk=resident.pk).first()
+    now = timezone.now()
+    StaticCode.objects.filter(resident=resident, revoked_at__isnull=True).update(revoked_at=now)
+    return StaticCode.objects.create(
+        resident=resident, token=secrets.token_urlsafe(STATIC_CODE_BYTES), issued_at=now, issued_by=by
+    )

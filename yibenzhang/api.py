@@ -62,6 +62,7 @@ def _mount() -> None:
     from accounts.api import router as accounts_router
     from familyplanning.api import router as familyplanning_router
     from orgunits.api import router as orgunits_router
+    from outbreak.api import router as outbreak_router
     from registry.api import households as households_router
     from registry.api import router as registry_router
 
@@ -70,6 +71,7 @@ def _mount() -> None:
     api.add_router("/residents/", registry_router)
     api.add_router("/households/", households_router)
     api.add_router("/familyplanning/", familyplanning_router)
+    api.add_router("/outbreak/", outbreak_router)
 
 
 _mount()

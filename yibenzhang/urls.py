@@ -10,6 +10,7 @@ urlpatterns = [
     path("registry/", include("registry.urls")),
     path("imports/", include("registry.import_urls")),
     path("familyplanning/", include("familyplanning.urls")),
+    path("outbreak/", include("outbreak.urls")),
     path("reports/", include("reports.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
