@@ -108,3 +108,35 @@ def build_world(*, password: str = "pass-1234-word") -> World:  # noqa: S107 - t
             by=admin,
         )
     return world
+
+
+# Apps whose records hang off residents and units; later modules add themselves here.
+MODULE_APPS = ("outbreak", "familyplanning")
+
+
+def wipe_demo() -> None:
+    """Delete everything seed_demo wrote (module records first, then the registry and the tree),
+    so that a test can load the demo again. Models protect each other (PROTECT foreign keys), so
+    each module's models are deleted in whatever order they allow."""
+    from django.apps import apps
+    from django.db import transaction
+    from django.db.models import ProtectedError
+
+    pending = [m for label in MODULE_APPS for m in apps.get_app_config(label).get_models()]
+    while pending:
+        left = []
+        for model in pending:
+            try:
+                with transaction.atomic():
+                    model._default_manager.all().delete()
+            except ProtectedError:
+                left.append(model)
+        if len(left) == len(pending):
+            raise RuntimeError(f"cannot wipe {left}")
+        pending = left
+    User.objects.update(org_unit=None)
+    Resident.tags.through.objects.all().delete()
+    Resident.objects.all().delete()
+    Household.objects.all().delete()
+    for depth in range(4, -1, -1):
+        OrgUnit.objects.filter(depth=depth).delete()

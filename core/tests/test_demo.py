@@ -14,6 +14,7 @@ from accounts.models import Role, User
 from core import demo as demo_module
 from core.demo import SEED_000, load_steps, split_quota
 from core.history import start_of_day
+from core.testing import wipe_demo
 from orgunits.models import Level, OrgUnit
 from registry.models import Household, LivingStatus, Relation, Resident, Tag
 from registry.rules import age_on, parse_id_number
@@ -91,29 +92,7 @@ def test_same_seed_same_street_other_seed_other_street(db):
         )
         return hashlib.sha256(repr(list(rows)).encode()).hexdigest()
 
-    def wipe():
-        from django.apps import apps
-
-        for name in (
-            "AdjustmentLine",
-            "Adjustment",
-            "ApplicationLine",
-            "Application",
-            "Visit",
-            "Beneficiary",
-            "Birth",
-            "BirthServiceRegistration",
-            "Standard",
-            "Scheme",
-            "BirthPolicy",
-        ):
-            apps.get_model("familyplanning", name).objects.all().delete()
-        User.objects.update(org_unit=None)
-        Resident.tags.through.objects.all().delete()
-        Resident.objects.all().delete()
-        Household.objects.all().delete()
-        for depth in range(4, -1, -1):
-            OrgUnit.objects.filter(depth=depth).delete()
+    wipe = wipe_demo
 
     seed(seed=3)
     first = digest()

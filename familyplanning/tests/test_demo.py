@@ -12,22 +12,20 @@ from django.core.management import call_command
 
 from accounts.models import Role, User
 from core.indicators import Period
+from core.testing import wipe_demo
 from familyplanning.demo import _birth_cells, demo_year
 from familyplanning.models import (
     Adjustment,
-    AdjustmentLine,
     Application,
-    ApplicationLine,
     Beneficiary,
     Birth,
     BirthPolicy,
     BirthServiceRegistration,
     RegistrationStatus,
-    Visit,
 )
 from familyplanning.selectors import assistance_year, birth_statistics, late_entries, special_families, visit_year
 from orgunits.models import Level, OrgUnit
-from registry.models import Household, Resident
+from registry.models import Resident
 from registry.rules import age_on
 
 SIZE = 2_000
@@ -145,15 +143,7 @@ def test_indicators_of_the_demo_street(street, capsys):
 
 
 def _wipe() -> None:
-    for model in (AdjustmentLine, Adjustment, ApplicationLine, Application, Visit, Beneficiary, Birth):
-        model.objects.all().delete()
-    BirthServiceRegistration.objects.all().delete()
-    User.objects.update(org_unit=None)
-    Resident.tags.through.objects.all().delete()
-    Resident.objects.all().delete()
-    Household.objects.all().delete()
-    for depth in range(4, -1, -1):
-        OrgUnit.objects.filter(depth=depth).delete()
+    wipe_demo()
 
 
 def _digest() -> str:
