@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.testing import make_id_number
@@ -76,6 +78,87 @@ def test_search_is_scoped_and_narrowed_by_unit(world):
     assert names(search_residents(bob, "", unit=world.east_c2)) == {"李娜"}
     # A unit name outside the user's subtree is not an address he can search by.
     assert names(search_residents(bob, "辽河")) == set()
+
+
+# Searches of every kind: name prefixes, ID and phone tails, unit names, entrances, doors, mixed words.
+# (No unit above a user's own: a name he cannot see is no address for him, test_search_is_scoped...)
+SCOPE_QUERIES = ["张", "李娜", "王", "0001", "13800000003", "泰丰", "第一网格", "3号楼", "1单元 301", "1单元", "101"]
+
+
+@pytest.mark.parametrize("username", ["alice", "bob", "carol", "dave", "erin", "frank", "gina"])
+def test_search_with_a_term_keeps_to_the_users_subtree(world, username):
+    # On SQLite a district or street user's subtree condition is kept off the path index when a
+    # term is given (registry.selectors._path_index_for): it must still exclude every row outside.
+    user, alice = world.user(username), world.user("alice")  # alice sees the whole test district
+    inside = {r.name for r in world.residents.values() if r.unit.path.startswith(user.org_unit.path)}
+    outside_found = 0
+    for query in SCOPE_QUERIES:
+        everywhere = names(search_residents(alice, query))
+        assert names(search_residents(user, query)) == everywhere & inside, query
+        for key, resident in world.residents.items():
+            tail = resident.id_number[-4:]
+            assert names(search_residents(user, tail)) == ({resident.name} & inside), (key, tail)
+        outside_found += len(everywhere - inside)
+    if username != "alice":
+        assert outside_found  # the queries do find people outside this user's subtree, so the test bites
+
+
+def test_search_with_a_term_keeps_to_the_chosen_unit(world, alice):
+    bob = world.user("bob")
+    zhang_tail = world.residents["zhang"].phone[-4:]
+    assert names(search_residents(alice, "王", unit=world.west)) == {"王芳"}  # a street: off the index on SQLite
+    assert names(search_residents(alice, "张", unit=world.west)) == set()
+    assert names(search_residents(alice, zhang_tail, unit=world.west)) == set()
+    assert names(search_residents(alice, zhang_tail, unit=world.east)) == {"张伟"}
+    assert names(search_residents(alice, "李", unit=world.east_b2)) == {"李娜"}  # a building: on the index
+    assert names(search_residents(alice, "李", unit=world.east_b1)) == set()
+    assert names(search_residents(bob, "李", unit=world.east_c1)) == set()
+    assert names(search_residents(bob, "李", unit=world.east_c2)) == {"李娜"}
+    # A unit outside the user's subtree adds nothing to what he may see.
+    assert names(search_residents(bob, "王", unit=world.west)) == set()
+
+
+def test_search_with_a_term_finds_nothing_for_users_without_scope(world):
+    dave = world.user("dave")
+    dave.is_active = False
+    assert names(search_residents(dave, "张")) == set()
+    bob = world.user("bob")
+    bob.org_unit = None
+    assert names(search_residents(bob, "张")) == set()
+    assert names(search_residents(bob, world.residents["zhang"].id_number[-4:])) == set()
+
+
+def _count_sql(qs):
+    with CaptureQueriesContext(connection) as ctx:
+        qs.count()
+    return ctx.captured_queries[-1]["sql"]
+
+
+def test_search_in_a_large_subtree_starts_from_the_terms_index(world, alice):
+    """On SQLite the path range of a district or street stays off the index when a term is given.
+
+    Without it SQLite drove the search's COUNT from the org-unit path range, reading every
+    resident of the district (2-5 s at a million, bench/README.md). PostgreSQL keeps the
+    plain condition (its planner has statistics on ranges).
+    """
+    off_index = '+"orgunits_orgunit"."path" >='
+    district_sql = _count_sql(search_residents(alice, "王芳"))
+    street_sql = _count_sql(search_residents(alice, "0001", unit=world.east))
+    community_sql = _count_sql(search_residents(world.user("carol"), "王芳"))
+    list_sql = _count_sql(search_residents(alice, ""))
+    if connection.vendor != "sqlite":
+        assert off_index not in district_sql + street_sql + community_sql + list_sql
+        return
+    assert off_index in district_sql
+    assert off_index in street_sql
+    assert off_index not in community_sql  # a small subtree is still faster read from its units
+    assert off_index not in list_sql  # the plain list is ordered by unit path: the index serves it
+    with connection.cursor() as cursor:
+        for sql, index in [(district_sql, "resident_name_prefix"), (street_sql, "resident_phone_rev_prefix")]:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+            plan = " | ".join(row[3] for row in cursor.fetchall())
+            assert index in plan, plan
+            assert "orgunits_orgunit_path" not in plan, plan
 
 
 def test_filters(world, alice):
