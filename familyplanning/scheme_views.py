@@ -29,6 +29,8 @@ from accounts.rules import mask_id_number
 from accounts.services import log_access
 from core.excel import workbook_bytes, xlsx_response
 from core.http import AuthedRequest
+from core.pages import cleaned as _cleaned
+from core.pages import query_without_page as _query_without_page
 from core.scoping import visible_units
 from familyplanning import documents, selectors, services
 from familyplanning.models import Application, Beneficiary, PaymentUnit, Scheme, Standard
@@ -65,20 +67,6 @@ def _messages_of(exc: ValidationError) -> list[str]:
     if hasattr(exc, "error_dict"):
         return [m for msgs in exc.message_dict.values() for m in msgs]
     return list(exc.messages)
-
-
-def _cleaned(form: Any) -> dict[str, Any]:
-    """The valid filters of a GET form: an invalid value (from an old link) drops only itself."""
-    if not form.is_bound:
-        return {}
-    form.is_valid()
-    return dict(form.cleaned_data)
-
-
-def _query_without_page(request: AuthedRequest) -> str:
-    q = request.GET.copy()
-    q.pop("page", None)
-    return q.urlencode()
 
 
 def _filter_units(request: AuthedRequest) -> QuerySet[OrgUnit]:

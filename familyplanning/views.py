@@ -30,6 +30,9 @@ from accounts.services import log_access
 from core.excel import workbook_bytes, xlsx_response
 from core.http import AuthedRequest
 from core.indicators import Period
+from core.pages import cleaned as _cleaned
+from core.pages import query_without_page as _query_without_page
+from core.pages import unit_param as _unit_param
 from core.scoping import scoped, visible_units
 from familyplanning import selectors, services
 from familyplanning.forms import (
@@ -55,17 +58,6 @@ FIRST_YEAR = 1949
 
 
 # ---- helpers ----------------------------------------------------------------------------------------------
-
-
-def _unit_param(request: AuthedRequest) -> OrgUnit | None:
-    """?unit=<id>: any unit of the user's subtree; another unit is "not found", never "forbidden"."""
-    raw = request.GET.get("unit")
-    if not raw:
-        return None
-    try:
-        return visible_units(request.user).select_related("parent").get(pk=int(raw))
-    except (ValueError, OrgUnit.DoesNotExist):
-        raise Http404 from None
 
 
 def _home_unit(request: AuthedRequest) -> OrgUnit | None:
@@ -95,20 +87,6 @@ def _writable_units(request: AuthedRequest) -> list[OrgUnit]:
     if own is not None and own not in units and own.level not in (Level.DISTRICT, Level.STREET):
         units.insert(0, own)
     return units
-
-
-def _cleaned(form: Any) -> dict[str, Any]:
-    """The valid filters of a GET form: an invalid value (a typo in a link) drops only itself."""
-    if not form.is_bound:
-        return {}
-    form.is_valid()
-    return dict(form.cleaned_data)
-
-
-def _query_without_page(request: AuthedRequest) -> str:
-    q = request.GET.copy()
-    q.pop("page", None)
-    return q.urlencode()
 
 
 def _filter_log(request: AuthedRequest) -> dict[str, str]:

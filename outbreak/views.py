@@ -31,6 +31,7 @@ from accounts.rules import mask_id_number, shown_phone
 from accounts.services import log_access
 from core.excel import workbook_bytes, xlsx_response
 from core.http import AuthedRequest
+from core.pages import query_without_page as _query_without_page
 from core.scoping import unit_in_scope, visible_units
 from orgunits.models import Level, OrgUnit
 from outbreak import selectors, services
@@ -164,12 +165,6 @@ def _add_errors(form: Any, exc: ValidationError, mapping: dict[str, str] | None 
     for key, msgs in exc.message_dict.items():
         name = (mapping or {}).get(key, key)
         form.add_error(name if name in fields else None, msgs)
-
-
-def _query_without_page(request: AuthedRequest) -> str:
-    q = request.GET.copy()
-    q.pop("page", None)
-    return q.urlencode()
 
 
 def _with_event(url: str, event: Event, **extra: Any) -> str:

@@ -27,6 +27,9 @@ from accounts.rules import mask_id_number, shown_id_number, shown_phone
 from accounts.services import log_access
 from core.excel import workbook_bytes, xlsx_response
 from core.http import AuthedRequest
+from core.pages import cleaned as _cleaned
+from core.pages import query_without_page as _query_without_page
+from core.pages import unit_param as _unit_param
 from core.scoping import visible_units
 from orgunits.models import Level, OrgUnit
 from registry.forms import (
@@ -61,17 +64,6 @@ PAGE_SIZE = 50
 
 
 # ---- helpers ----------------------------------------------------------------------------------------------
-
-
-def _unit_param(request: AuthedRequest) -> OrgUnit | None:
-    """?unit=<id>: any unit of the user's subtree; another unit is "not found", never "forbidden"."""
-    raw = request.GET.get("unit")
-    if not raw:
-        return None
-    try:
-        return visible_units(request.user).select_related("parent").get(pk=int(raw))
-    except (ValueError, OrgUnit.DoesNotExist):
-        raise Http404 from None
 
 
 def _filter_units(request: AuthedRequest, unit: OrgUnit | None) -> list[OrgUnit]:
@@ -119,13 +111,6 @@ def _rows(request: AuthedRequest, residents: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _query_without_page(request: AuthedRequest) -> str:
-    q = request.GET.copy()
-    q.pop("page", None)
-    q.pop("export", None)
-    return q.urlencode()
-
-
 def _is_htmx_partial(request: AuthedRequest) -> bool:
     # A history restore (back button after the cache expired) needs the whole page, not the fragment.
     return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
@@ -145,14 +130,6 @@ def _add_errors(form: Any, exc: ValidationError) -> None:
     visible = {f.name for f in form.visible_fields()}
     for field, msgs in exc.message_dict.items():
         form.add_error(field if field in visible else None, msgs)
-
-
-def _cleaned(form: Any) -> dict[str, Any]:
-    """The valid filters of a GET form: an invalid value (an unknown tag in an old link) drops only itself."""
-    if not form.is_bound:
-        return {}
-    form.is_valid()
-    return dict(form.cleaned_data)
 
 
 def _filter_log(request: AuthedRequest) -> dict[str, str]:

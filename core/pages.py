@@ -1,0 +1,38 @@
+"""Small helpers every ledger page uses: the ?unit= parameter, GET filter forms, pagination links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+
+from core.http import AuthedRequest
+from core.scoping import visible_units
+from orgunits.models import OrgUnit
+
+
+def unit_param(request: AuthedRequest) -> OrgUnit | None:
+    """?unit=<id>: any unit of the user's subtree; another unit is "not found", never "forbidden"."""
+    raw = request.GET.get("unit")
+    if not raw:
+        return None
+    try:
+        return visible_units(request.user).select_related("parent").get(pk=int(raw))
+    except (ValueError, OrgUnit.DoesNotExist):
+        raise Http404 from None
+
+
+def cleaned(form: Any) -> dict[str, Any]:
+    """The valid filters of a GET form: an invalid value (a typo in an old link) drops only itself."""
+    if not form.is_bound:
+        return {}
+    form.is_valid()
+    return dict(form.cleaned_data)
+
+
+def query_without_page(request: AuthedRequest) -> str:
+    """The current filters as a query string, for pagination and export links."""
+    q = request.GET.copy()
+    q.pop("page", None)
+    q.pop("export", None)
+    return q.urlencode()
