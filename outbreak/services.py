@@ -33,6 +33,7 @@ from outbreak.models import (
     Event,
     Finding,
     FollowUp,
+    HealthCode,
     Measure,
     MeasureRule,
     PassRule,
@@ -40,6 +41,7 @@ from outbreak.models import (
     RiskLevel,
     Screening,
     TrackingStatus,
+    VehicleType,
 )
 from registry.models import Resident
 
@@ -529,8 +531,10 @@ def require_checkpoint_duty(user: User, checkpoint: Checkpoint) -> None:
 
 def pass_rule_for(checkpoint: Checkpoint, on: dt.date) -> PassRule | None:
     ancestors = [int(seg) for seg in checkpoint.unit.path.strip("/").split("/") if seg]
-    rules_ = PassRule.objects.filter(event=checkpoint.event, unit_id__in=ancestors, valid_from__lte=on).exclude(
-        valid_to__lt=on
+    rules_ = (
+        PassRule.objects.filter(event_id=checkpoint.event_id, unit_id__in=ancestors, valid_from__lte=on)
+        .exclude(valid_to__lt=on)
+        .select_related("unit")
     )
     return max(rules_, key=lambda r: len(r.unit.path), default=None) if rules_ else None
 
@@ -551,8 +555,14 @@ def register_crossing(*, checkpoint: Checkpoint, data: CrossingData, by: User) -
         if stored.checkpoint_id != checkpoint.pk:
             raise ValidationError({"client_id": _("登记编号已被其他卡口使用")})
         return CrossingResult(stored, False, stored.breach)
+    if checkpoint.retired_on is not None and checkpoint.retired_on <= timezone.localdate():
+        raise ValidationError({"checkpoint": _("该卡口已撤除，不能再登记")})
     at = data.at or timezone.now()
     errors: dict[str, str] = {}
+    if data.vehicle_type not in VehicleType.values:
+        errors["vehicle_type"] = _("车辆类型应为私家车、快递、物资配送或其他车辆")
+    if data.health_code not in HealthCode.values:
+        errors["health_code"] = _("健康码颜色应为绿码、黄码或红码")
     if at > timezone.now() + dt.timedelta(minutes=5):
         errors["at"] = _("登记时间不能晚于现在")
     if data.direction not in Direction.values:
