@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -225,24 +225,8 @@ def list_registrations(
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> Any:
-    qs: QuerySet[BirthServiceRegistration] = selectors.registrations_for(request.user)
-    scope = _in_scope_unit(request, unit)
-    if scope is not None:
-        qs = qs.filter(unit__path__gte=scope.path, unit__path__lt=scope.path_end)
-    if q.strip():
-        q = q.strip()
-        qs = qs.filter(
-            Q(mother_name__startswith=q) | Q(father_name__startswith=q) | Q(mother_id_number__endswith=q.upper())
-        )
-    if status:
-        qs = qs.filter(status=status)
-    if order.isdigit():
-        qs = qs.filter(birth_order__gte=3) if order == "3" else qs.filter(birth_order=int(order))
-    if start:
-        qs = qs.filter(registered_on__gte=start)
-    if end:
-        qs = qs.filter(registered_on__lte=end)
-    return qs.order_by("-registered_on", "-id")
+    params = {"q": q, "status": status, "order": order, "start": start, "end": end}
+    return selectors.filter_registrations(request.user, params, unit=_in_scope_unit(request, unit))
 
 
 @router.post("/registrations", response={201: RegistrationOut}, summary="生育服务登记")

@@ -102,6 +102,30 @@ def filter_births(user: User, params: dict[str, Any], *, unit: OrgUnit | None = 
     return qs.order_by("-birth_date", "-id")
 
 
+def filter_registrations(
+    user: User, params: dict[str, Any], *, unit: OrgUnit | None = None
+) -> QuerySet[BirthServiceRegistration]:
+    """The registrations ledger: ?q= (mother or father name, mother ID digits), status, order (3 = 3+), start, end."""
+    qs = registrations_for(user)
+    if unit is not None:
+        qs = qs.filter(_in(unit))
+    q = (params.get("q") or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(mother_name__startswith=q) | Q(father_name__startswith=q) | Q(mother_id_number__endswith=q.upper())
+        )
+    if params.get("status"):
+        qs = qs.filter(status=params["status"])
+    order = str(params.get("order") or "")
+    if order.isdigit():
+        qs = qs.filter(birth_order__gte=3) if order == "3" else qs.filter(birth_order=int(order))
+    if start := _date(params.get("start")):
+        qs = qs.filter(registered_on__gte=start)
+    if end := _date(params.get("end")):
+        qs = qs.filter(registered_on__lte=end)
+    return qs.order_by("-registered_on", "-id")
+
+
 def filter_beneficiaries(user: User, params: dict[str, Any], *, unit: OrgUnit | None = None) -> QuerySet[Beneficiary]:
     qs = beneficiaries_for(user)
     if unit is not None:

@@ -485,25 +485,8 @@ def _registration_filters(
 ) -> tuple[RegistrationFilterForm, OrgUnit | None, QuerySet[BirthServiceRegistration]]:
     unit = _unit_param(request)
     form = RegistrationFilterForm(request.GET or None, units=_filter_units(request, unit))
-    cd = _cleaned(form)
-    qs = selectors.registrations_for(request.user)
-    if unit is not None:
-        qs = qs.filter(unit.subtree_q("unit__"))
-    q = (cd.get("q") or "").strip()
-    if q:
-        qs = qs.filter(
-            Q(mother_name__startswith=q) | Q(father_name__startswith=q) | Q(mother_id_number__endswith=q.upper())
-        )
-    if cd.get("status"):
-        qs = qs.filter(status=cd["status"])
-    order = cd.get("order") or ""
-    if order:
-        qs = qs.filter(birth_order__gte=3) if order == "3" else qs.filter(birth_order=int(order))
-    if cd.get("start"):
-        qs = qs.filter(registered_on__gte=cd["start"])
-    if cd.get("end"):
-        qs = qs.filter(registered_on__lte=cd["end"])
-    return form, unit, qs.order_by("-registered_on", "-id")
+    qs = selectors.filter_registrations(request.user, _cleaned(form), unit=unit)
+    return form, unit, qs
 
 
 def _births_of(registrations: Iterable[BirthServiceRegistration]) -> dict[int, Birth]:
