@@ -17,7 +17,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import require, user_policy
+from accounts.permissions import user_policy
 from accounts.rules import mask_id_number
 from core.db import prefix_q
 from core.http import AuthedRequest
@@ -37,14 +36,13 @@ from outbreak.models import (
     CheckpointEntry,
     Direction,
     DutyShift,
-    Event,
     EventStatus,
     HealthCode,
     PassRule,
     VehicleType,
 )
 from outbreak.selectors import events_for
-from outbreak.services import pass_rule_for, require_checkpoint_duty
+from outbreak.services import add_duty_shift, create_checkpoint, pass_rule_for, require_checkpoint_duty
 from registry.models import Resident, StaticCode
 
 LOOKUP_LIMIT = 10
@@ -200,42 +198,6 @@ def _parse_datetime(raw: str, field: str) -> dt.datetime:
     except ValueError:
         raise ValidationError({field: _("时间格式应为YYYY-MM-DD HH:MM")}) from None
     return timezone.make_aware(value) if timezone.is_naive(value) else value
-
-
-@transaction.atomic
-def create_checkpoint(*, event: Event, unit: OrgUnit, name: str, location: str, by: Any) -> Checkpoint:
-    require(by, "can_write")
-    if not unit_in_scope(by, unit):
-        raise PermissionDenied(_("该单位不在您的管辖范围内"))
-    errors: dict[str, str] = {}
-    if not name.strip():
-        errors["name"] = _("请填写卡口名称")
-    elif Checkpoint.objects.filter(unit=unit, name=name.strip(), retired_on__isnull=True).exists():
-        errors["name"] = _("本单位已有同名卡口")
-    if event.status != EventStatus.ACTIVE:
-        errors["event"] = _("该疫情事件已结束")
-    if errors:
-        raise ValidationError(errors)
-    return Checkpoint.objects.create(unit=unit, event=event, name=name.strip(), location=location.strip())
-
-
-@transaction.atomic
-def add_duty_shift(
-    *, checkpoint: Checkpoint, starts_at: dt.datetime, ends_at: dt.datetime, people: str, phone: str, by: Any
-) -> DutyShift:
-    require(by, "can_write")
-    if not unit_in_scope(by, checkpoint.unit):
-        raise PermissionDenied(_("只有卡口所在单位及上级可以排班"))
-    errors: dict[str, str] = {}
-    if not people.strip():
-        errors["people"] = _("请填写值守人员")
-    if ends_at <= starts_at:
-        errors["ends_at"] = _("结束时间应晚于开始时间")
-    if errors:
-        raise ValidationError(errors)
-    return DutyShift.objects.create(
-        checkpoint=checkpoint, starts_at=starts_at, ends_at=ends_at, people=people.strip(), phone=phone.strip()
-    )
 
 
 # ---- pages -----------------------------------------------------------------------------------------------------------

@@ -19,8 +19,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.permissions import require
 from core.audit import stamp
-from core.scoping import require_unit
+from core.scoping import require_unit, unit_in_scope
 from orgunits.models import OrgUnit
 from outbreak import rules
 from outbreak.models import (
@@ -30,7 +31,9 @@ from outbreak.models import (
     CheckpointEntry,
     DailyReport,
     Direction,
+    DutyShift,
     Event,
+    EventStatus,
     Finding,
     FollowUp,
     HealthCode,
@@ -517,11 +520,48 @@ class CrossingResult:
     breach: str
 
 
+# Checkpoints and their duty roster: the community's staff and the levels above set them up.
+
+
+@transaction.atomic
+def create_checkpoint(*, event: Event, unit: OrgUnit, name: str, location: str, by: Any) -> Checkpoint:
+    require(by, "can_write")
+    if not unit_in_scope(by, unit):
+        raise PermissionDenied(_("该单位不在您的管辖范围内"))
+    errors: dict[str, str] = {}
+    if not name.strip():
+        errors["name"] = _("请填写卡口名称")
+    elif Checkpoint.objects.filter(unit=unit, name=name.strip(), retired_on__isnull=True).exists():
+        errors["name"] = _("本单位已有同名卡口")
+    if event.status != EventStatus.ACTIVE:
+        errors["event"] = _("该疫情事件已结束")
+    if errors:
+        raise ValidationError(errors)
+    return Checkpoint.objects.create(unit=unit, event=event, name=name.strip(), location=location.strip())
+
+
+@transaction.atomic
+def add_duty_shift(
+    *, checkpoint: Checkpoint, starts_at: dt.datetime, ends_at: dt.datetime, people: str, phone: str, by: Any
+) -> DutyShift:
+    require(by, "can_write")
+    if not unit_in_scope(by, checkpoint.unit):
+        raise PermissionDenied(_("只有卡口所在单位及上级可以排班"))
+    errors: dict[str, str] = {}
+    if not people.strip():
+        errors["people"] = _("请填写值守人员")
+    if ends_at <= starts_at:
+        errors["ends_at"] = _("结束时间应晚于开始时间")
+    if errors:
+        raise ValidationError(errors)
+    return DutyShift.objects.create(
+        checkpoint=checkpoint, starts_at=starts_at, ends_at=ends_at, people=people.strip(), phone=phone.strip()
+    )
+
+
 def require_checkpoint_duty(user: User, checkpoint: Checkpoint) -> None:
     """The community's checkpoints are staffed by its own people too: grid workers and doctors of the
     grids below it may register crossings there, as well as everyone whose subtree holds it."""
-    from core.scoping import unit_in_scope
-
     own = user.org_unit
     if own is not None and user.is_active and own.path.startswith(checkpoint.unit.path):
         return
