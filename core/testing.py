@@ -111,7 +111,7 @@ def build_world(*, password: str = "pass-1234-word") -> World:  # noqa: S107 - t
 
 
 # Apps whose records hang off residents and units; later modules add themselves here.
-MODULE_APPS = ("outbreak", "familyplanning")
+MODULE_APPS = ("testing", "vaccination", "outbreak", "familyplanning")
 
 
 def wipe_demo() -> None:

@@ -65,6 +65,9 @@ def _mount() -> None:
     from outbreak.api import router as outbreak_router
     from registry.api import households as households_router
     from registry.api import router as registry_router
+    from testing.api import router as testing_router
+    from testing.api_sampling import router as sampling_router
+    from vaccination.api import router as vaccination_router
 
     api.add_router("/", accounts_router)
     api.add_router("/units/", orgunits_router)
@@ -72,6 +75,9 @@ def _mount() -> None:
     api.add_router("/households/", households_router)
     api.add_router("/familyplanning/", familyplanning_router)
     api.add_router("/outbreak/", outbreak_router)
+    api.add_router("/testing/", testing_router)
+    api.add_router("/testing/", sampling_router)
+    api.add_router("/vaccination/", vaccination_router)
 
 
 _mount()

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "registry",
     "familyplanning",
     "outbreak",
+    "testing",
+    "vaccination",
     "reports",
 ]
 

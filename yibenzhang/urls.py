@@ -11,6 +11,8 @@ urlpatterns = [
     path("imports/", include("registry.import_urls")),
     path("familyplanning/", include("familyplanning.urls")),
     path("outbreak/", include("outbreak.urls")),
+    path("testing/", include("testing.urls")),
+    path("vaccination/", include("vaccination.urls")),
     path("reports/", include("reports.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
