@@ -67,6 +67,7 @@ def _mount() -> None:
     from registry.api import router as registry_router
     from testing.api import router as testing_router
     from testing.api_sampling import router as sampling_router
+    from testing.routine.api import router as routine_router
     from vaccination.api import router as vaccination_router
 
     api.add_router("/", accounts_router)
@@ -77,6 +78,7 @@ def _mount() -> None:
     api.add_router("/outbreak/", outbreak_router)
     api.add_router("/testing/", testing_router)
     api.add_router("/testing/", sampling_router)
+    api.add_router("/testing/routine/", routine_router)
     api.add_router("/vaccination/", vaccination_router)
 
 
