@@ -46,8 +46,10 @@ from outbreak.models import (
     FollowUp,
     HealthCode,
     Measure,
+    MeasureRule,
     PassRule,
     PersonKind,
+    RiskArea,
     Screening,
     TrackingStatus,
     VehicleType,
@@ -138,6 +140,7 @@ def build_outbreak(ctx: DemoContext) -> None:
     released = _releases(event, user)
     entries, breaches = _checkpoints(ctx, event, street, communities, user)
     reports = _reports(ctx, event, communities, user)
+    _date_history(event)
     _PRESENT.clear()
     ctx.data["outbreak"] = {
         "event": event.pk,
@@ -155,6 +158,41 @@ def build_outbreak(ctx: DemoContext) -> None:
         f"预警 {alerts} 条，解除 {released} 人；卡口登记 {entries} 人次（超额放行 {breaches}）；"
         f"日报告 {reports} 份；用时 {time.monotonic() - started:.1f} 秒"
     )
+
+
+def _date_history(event: Event) -> None:
+    """Date the history versions the services wrote "now" at the day they stand for, so that the
+    history of a demo screening reads like the autumn of 2022 (found, then released) and point-in-time
+    reads of the outbreak ledgers work on past dates."""
+    opened = _at(event.started_on, 8)
+    for model in (Event, RiskArea, MeasureRule, PassRule, Checkpoint):
+        history = model.history.model  # type: ignore[union-attr]
+        history.objects.filter(
+            **({"id": event.pk} if model is Event else {"event_id": event.pk}), history_type="+"
+        ).update(history_date=opened)
+    found = dict(
+        Finding.objects.filter(screening__event=event)
+        .values("screening_id")
+        .annotate(first=Min("found_on"))
+        .values_list("screening_id", "first")
+    )
+    history = Screening.history.model  # type: ignore[attr-defined]
+    versions = list(
+        history.objects.filter(event_id=event.pk).order_by("id", "history_id").only("history_id", "id", "status_since")
+    )
+    changed = []
+    previous = opened
+    previous_id = None
+    for version in versions:
+        first_day: dt.date = found.get(version.id) or version.status_since
+        when = _at(first_day, 9)
+        if version.id == previous_id:
+            # A later version: the day its status began (release, transfer …), never before the one before it.
+            when = max(_at(max(version.status_since, first_day), 17), previous + dt.timedelta(minutes=1))
+        version.history_date = when
+        changed.append(version)
+        previous, previous_id = when, version.id
+    history.objects.bulk_update(changed, ["history_date"], batch_size=1000)
 
 
 def _event(district: OrgUnit) -> Event:

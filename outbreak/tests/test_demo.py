@@ -41,3 +41,16 @@ def test_the_demo_event_is_consistent_and_reproduces_seed_004(demo):
     year = outbreak(community.parent, Period(dt.date(2022, 1, 1), dt.date(2022, 12, 31)))
     assert year["reports_expected"] == 2 * 92 and 0 < year["reports_received"] < year["reports_expected"]
     assert "疫情防控" in demo
+
+
+def test_the_demo_history_reads_like_2022(demo):
+    """A released person's history: found on the day of the first finding, released on the release day."""
+    event = Event.objects.get(name=EVENT_NAME)
+    released = Screening.objects.filter(event=event, released_on__isnull=False).order_by("pk").first()
+    first_found = min(f.found_on for f in released.findings.all())
+    versions = list(released.history.order_by("history_date", "history_id"))
+    assert versions[0].history_type == "+" and versions[0].history_date.date() == first_found
+    assert versions[-1].released_on == released.released_on
+    assert versions[-1].history_date.date() == released.released_on
+    assert [v.history_date for v in versions] == sorted(v.history_date for v in versions)
+    assert event.history.get(history_type="+").history_date.date() == STARTED
