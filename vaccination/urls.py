@@ -1,4 +1,6 @@
 from django.urls import URLPattern
 
+from vaccination import views
+
 app_name = "vaccination"
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = views.urlpatterns
