@@ -200,6 +200,9 @@ class ShouldSample(models.Model):
     exemption = models.CharField(_("无需采集原因"), max_length=16, choices=Exemption.choices, blank=True)
     exemption_note = models.CharField(_("说明"), max_length=200, blank=True)
     needs_door_to_door = models.BooleanField(_("需上门采集"), default=False)
+    # People added to the round only (not residents): where they work, and its kind (工地, 商铺, 企业, 酒店 …).
+    workplace = models.CharField(_("工作单位"), max_length=100, blank=True)
+    workplace_kind = models.CharField(_("从业场所类型"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("应检人员")
