@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import ValidationError as PydanticValidationError
 
 from accounts.permissions import require
 from accounts.rules import mask_id_number, shown_phone
@@ -28,14 +29,15 @@ from core.scoping import visible_units
 from orgunits.models import OrgUnit
 from outbreak import selectors, services
 from outbreak.checkpoint_views import (
+    checkpoint_for_crossings,
     checkpoints_for,
+    crossing_person,
     get_checkpoint,
     lookup_rows,
-    resident_by_token,
-    residents_at,
 )
 from outbreak.models import (
     Alert,
+    Checkpoint,
     CheckpointEntry,
     DailyReport,
     FollowUp,
@@ -399,23 +401,16 @@ class EntryOut(Schema):
         return shown_phone(context["request"].user.role, obj.phone)
 
 
-@router.post(
-    "/checkpoints/{checkpoint_id}/crossings",
-    response={200: EntryOut, 201: EntryOut},
-    summary="卡口登记（client_id 幂等：重发返回 200 和已存的登记；超出通行规则须 allow_reason）",
-)
-def create_crossing(request: AuthedRequest, checkpoint_id: int, payload: CrossingIn) -> Any:
-    checkpoint = get_checkpoint(request.user, checkpoint_id)
-    require(request.user, "can_write")
-    # A resend of a stored entry is answered by register_crossing (200, the stored entry) before any
-    # other check; looking it up here as well cost every crossing one more query.
-    person = None
-    if payload.resident_id is not None:
-        person = get_object_or_404(residents_at(checkpoint), pk=payload.resident_id)
-    elif payload.token.strip():
-        person = resident_by_token(checkpoint, payload.token)
-        if person is None:
-            raise ValidationError({"token": _("二维码无效或已作废，或该居民不属于本卡口所在社区，请按陌生人登记")})
+def _crossing(request: AuthedRequest, checkpoint: Checkpoint, payload: CrossingIn) -> services.CrossingResult:
+    """One crossing of a checkpoint already fetched and checked for this user."""
+    try:
+        person = crossing_person(checkpoint, resident_id=payload.resident_id, token=payload.token)
+    except (Http404, ValidationError):
+        # A resend whose resident has since moved or whose code was revoked: still the stored entry.
+        stored = services.stored_crossing(checkpoint, payload.client_id)
+        if stored is not None:
+            return stored
+        raise
     data = services.CrossingData(
         client_id=payload.client_id,
         direction=payload.direction,
@@ -433,8 +428,88 @@ def create_crossing(request: AuthedRequest, checkpoint_id: int, payload: Crossin
         expected_return=payload.expected_return,
         allow_reason=payload.allow_reason,
     )
-    result = services.register_crossing(checkpoint=checkpoint, data=data, by=request.user)
+    return services.register_crossing(checkpoint=checkpoint, data=data, by=request.user)
+
+
+def _writable_checkpoint(request: AuthedRequest, checkpoint_id: int) -> Checkpoint:
+    checkpoint = checkpoint_for_crossings(request.user, checkpoint_id)
+    require(request.user, "can_write")
+    return checkpoint
+
+
+@router.post(
+    "/checkpoints/{checkpoint_id}/crossings",
+    response={200: EntryOut, 201: EntryOut},
+    summary="卡口登记（client_id 幂等：重发返回 200 和已存的登记；超出通行规则须 allow_reason）",
+)
+def create_crossing(request: AuthedRequest, checkpoint_id: int, payload: CrossingIn) -> Any:
+    checkpoint = _writable_checkpoint(request, checkpoint_id)
+    result = _crossing(request, checkpoint, payload)
     return Status(201 if result.created else 200, result.entry)
+
+
+BATCH_LIMIT = 50
+
+
+class BatchIn(Schema):
+    """Up to 50 crossings, each as the single endpoint takes it (checked one by one, not all-or-nothing)."""
+
+    entries: list[Any]
+
+
+class BatchItemOut(Schema):
+    """One entry's answer: ``status`` as the single endpoint would give it (201 new, 200 resend, 422 refused,
+    404 resident not at this checkpoint), with the entry or the reasons."""
+
+    client_id: str
+    status: int
+    entry: EntryOut | None = None
+    detail: list[dict[str, str]] = []
+
+
+class BatchOut(Schema):
+    results: list[BatchItemOut]
+
+
+def _details(exc: ValidationError) -> list[dict[str, str]]:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return [{"field": field, "message": message} for field, messages in errors.items() for message in messages]
+
+
+@router.post(
+    "/checkpoints/{checkpoint_id}/crossings/batch",
+    response=BatchOut,
+    summary="卡口批量登记（离线积压一次上传，最多50条；逐条处理并逐条返回 201/200/422/404，一条被拒不影响其他条）",
+)
+def create_crossings(request: AuthedRequest, checkpoint_id: int, payload: BatchIn) -> Any:
+    checkpoint = _writable_checkpoint(request, checkpoint_id)
+    services.require_checkpoint_duty(request.user, checkpoint)
+    if len(payload.entries) > BATCH_LIMIT:
+        raise ValidationError({"entries": _("一次最多上传%(n)s条") % {"n": BATCH_LIMIT}})
+    results: list[dict[str, Any]] = []
+    for raw in payload.entries:
+        client_id = str(raw.get("client_id", "")) if isinstance(raw, dict) else ""
+        try:
+            item = CrossingIn.model_validate(raw)
+        except PydanticValidationError as exc:
+            detail = [{"field": ".".join(str(x) for x in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+            results.append({"client_id": client_id, "status": 422, "detail": detail})
+            continue
+        try:
+            result = _crossing(request, checkpoint, item)
+        except ValidationError as exc:
+            results.append({"client_id": client_id, "status": 422, "detail": _details(exc)})
+        except Http404:
+            results.append(
+                {
+                    "client_id": client_id,
+                    "status": 404,
+                    "detail": [{"field": "resident_id", "message": _("该居民不属于本卡口所在社区")}],
+                }
+            )
+        else:
+            results.append({"client_id": client_id, "status": 201 if result.created else 200, "entry": result.entry})
+    return {"results": results}
 
 
 class PersonOut(Schema):

@@ -68,6 +68,36 @@ def get_checkpoint(user: Any, pk: int) -> Checkpoint:
     return get_object_or_404(checkpoints_for(user), pk=pk)
 
 
+def checkpoint_for_crossings(user: Any, pk: int) -> Checkpoint:
+    """``get_checkpoint`` for the crossing endpoints (the phones' hot path): the same scope, only the
+    columns a crossing needs (its unit's path for the duty check, the event for the pass rule)."""
+    qs = (
+        checkpoints_for(user)
+        .select_related(None)
+        .select_related("unit")
+        .only("id", "unit_id", "event_id", "retired_on", "unit__id", "unit__path")
+    )
+    return get_object_or_404(qs, pk=pk)
+
+
+CROSSING_PERSON_FIELDS = ("id", "name", "id_number", "phone", "household_id")
+
+
+def crossing_person(checkpoint: Checkpoint, *, resident_id: int | None, token: str) -> Resident | None:
+    """Who crosses: the resident picked by id (404 outside the checkpoint's unit), or the holder of the
+    scanned static code (422 when it is void or his home is elsewhere), or nobody (a stranger, a van).
+    Only the columns an entry copies are loaded."""
+    people = residents_at(checkpoint).select_related(None).only(*CROSSING_PERSON_FIELDS)
+    if resident_id is not None:
+        return get_object_or_404(people, pk=resident_id)
+    if (token or "").strip():
+        person = resident_by_token(checkpoint, token, people=people)
+        if person is None:
+            raise ValidationError({"token": _("二维码无效或已作废，或该居民不属于本卡口所在社区，请按陌生人登记")})
+        return person
+    return None
+
+
 def residents_at(checkpoint: Checkpoint) -> QuerySet[Resident]:
     unit = checkpoint.unit
     return Resident.objects.filter(
@@ -75,13 +105,16 @@ def residents_at(checkpoint: Checkpoint) -> QuerySet[Resident]:
     ).select_related("unit", "household", "household__unit")
 
 
-def resident_by_token(checkpoint: Checkpoint, token: str) -> Resident | None:
-    """The holder of an active static code, if he lives under the checkpoint's unit."""
+def resident_by_token(
+    checkpoint: Checkpoint, token: str, *, people: QuerySet[Resident] | None = None
+) -> Resident | None:
+    """The holder of an active static code, if he lives under the checkpoint's unit (among ``people``,
+    by default ``residents_at(checkpoint)``)."""
     token = (token or "").strip()
     if not token:
         return None
     ids = StaticCode.objects.filter(token=token, revoked_at__isnull=True).values("resident_id")
-    return residents_at(checkpoint).filter(pk__in=ids).first()
+    return (residents_at(checkpoint) if people is None else people).filter(pk__in=ids).first()
 
 
 def _looks_like_digits(q: str) -> bool:
@@ -329,6 +362,8 @@ def checkpoint_screen(request: AuthedRequest, pk: int) -> HttpResponse:
             "config": {
                 "checkpoint": cp.pk,
                 "crossings_url": f"/api/outbreak/checkpoints/{cp.pk}/crossings",
+                # A backlog goes up in batches (static/js/checkpoint.js), each entry answered on its own.
+                "batch_url": f"/api/outbreak/checkpoints/{cp.pk}/crossings/batch",
                 "lookup_url": reverse("outbreak:checkpoint_lookup", args=[cp.pk]),
                 "entries_url": reverse("outbreak:checkpoint_entries", args=[cp.pk]),
                 "strings": js_strings(),

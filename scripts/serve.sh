@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Serve the site with gunicorn and run the background-job worker beside it; Ctrl-C stops both.
+# gunicorn's settings (workers, threads, keep-alive) are in scripts/gunicorn.conf.py, shared with the
+# benchmark; WEB_WORKERS, WEB_THREADS, WEB_WORKER_CLASS override them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBUG="${DEBUG:-0}"
@@ -9,5 +11,4 @@ PORT="${PORT:-8000}"
 worker=$!
 trap 'kill "$worker" 2>/dev/null || true; wait "$worker" 2>/dev/null || true' EXIT INT TERM
 echo "一本账 is serving on http://$HOST:$PORT/ (Ctrl-C stops the site and the worker)"
-.venv/bin/gunicorn yibenzhang.wsgi:application --bind "$HOST:$PORT" --workers "${WEB_WORKERS:-3}" \
-  --access-logfile - --timeout 120
+.venv/bin/gunicorn yibenzhang.wsgi:application --config scripts/gunicorn.conf.py --bind "$HOST:$PORT"

@@ -18,6 +18,9 @@ from accounts.services import user_for_token
 
 
 class TokenAuth(HttpBearer):
+    """The token's user, kept by each worker for accounts.services.TOKEN_CACHE_SECONDS (the window in which
+    a token revoked in the admin may still be honoured; revoke_token refuses it at once in its process)."""
+
     openapi_description = "API token: Authorization: Bearer ybz_…（python manage.py issue_token USERNAME）"
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:

@@ -263,8 +263,128 @@ def test_openapi_lists_the_outbreak_paths(world):
         "/api/outbreak/screenings/{screening_id}/followups",
         "/api/outbreak/alerts",
         "/api/outbreak/checkpoints/{checkpoint_id}/crossings",
+        "/api/outbreak/checkpoints/{checkpoint_id}/crossings/batch",
         "/api/outbreak/checkpoints/{checkpoint_id}/lookup",
         "/api/outbreak/reports",
         "/api/outbreak/reports/table",
     ):
         assert p in paths, p
+
+
+# ---- the phones' hot path: resends whatever the checks say now, the batch endpoint, CSRF, query count ----------
+
+
+def batch(api, gate, entries):
+    return api.post(
+        f"{BASE}/checkpoints/{gate.pk}/crossings/batch", {"entries": entries}, content_type="application/json"
+    )
+
+
+def test_a_resend_of_an_entry_the_checks_would_now_refuse_is_still_200(world, gate):
+    carol = api_client(world, "carol")
+    stranger = {"direction": "in", "name": "访客乙", "id_number": "11010519491231002X"}
+    first = crossing(carol, gate, "s-1", **stranger)
+    again = crossing(carol, gate, "s-1", **stranger)  # "already inside" by its own entry
+    assert (first.status_code, again.status_code, again.json()["id"]) == (201, 200, first.json()["id"])
+    zhang = world.residents["zhang"]
+    code = issue_static_code(resident=zhang, by=world.user("carol"))
+    assert crossing(carol, gate, "t-1", token=code.token).status_code == 201
+    issue_static_code(resident=zhang, by=world.user("carol"))  # the card is replaced while the phone resends
+    stale = crossing(carol, gate, "t-1", token=code.token)
+    assert (stale.status_code, stale.json()["person_id"]) == (200, zhang.pk)
+    Checkpoint.objects.filter(pk=gate.pk).update(retired_on=TODAY)
+    assert crossing(carol, gate, "s-1", **stranger).status_code == 200
+    assert crossing(carol, gate, "s-2", direction="in", name="访客丙").status_code == 422
+    assert CheckpointEntry.objects.count() == 2
+
+
+def test_a_client_id_of_another_checkpoint_is_refused(world, ev, gate):
+    east = Checkpoint.objects.create(unit=world.east_c1, event=ev, name="东门")
+    carol = api_client(world, "carol")
+    assert crossing(carol, gate, "x", direction="in", name="路人").status_code == 201
+    other = crossing(carol, east, "x", direction="in", name="路人")
+    assert (other.status_code, other.json()["detail"][0]["field"]) == (422, "client_id")
+
+
+def test_a_batch_answers_each_entry_and_a_refused_one_blocks_none(world, gate):
+    dave = api_client(world, "dave")
+    zhang, li = world.residents["zhang"], world.residents["li"]
+    first = crossing(dave, gate, "old", direction="in", plate="蒙G11111", vehicle_type="express")
+    answer = batch(
+        dave,
+        gate,
+        [
+            {"client_id": "b-1", "direction": "out", "resident_id": zhang.pk},
+            {"client_id": "old", "direction": "in", "plate": "蒙G11111", "vehicle_type": "express"},
+            {"client_id": "b-2", "direction": "out", "resident_id": zhang.pk},  # quota: refused, no reason
+            {"client_id": "b-3", "direction": "out", "resident_id": li.pk},  # not of this community
+            {"client_id": "b-4"},  # no direction: the schema refuses it, alone
+            "not an entry",
+            {"client_id": "b-5", "direction": "in", "plate": "蒙g22222", "vehicle_type": "express"},
+            {"client_id": "b-6", "direction": "out", "resident_id": zhang.pk, "allow_reason": "就医"},
+        ],
+    )
+    assert answer.status_code == 200
+    results = answer.json()["results"]
+    assert [(r["client_id"], r["status"]) for r in results] == [
+        ("b-1", 201),
+        ("old", 200),
+        ("b-2", 422),
+        ("b-3", 404),
+        ("b-4", 422),
+        ("", 422),
+        ("b-5", 201),
+        ("b-6", 201),
+    ]
+    assert results[1]["entry"]["id"] == first.json()["id"]
+    assert results[2]["detail"][0]["field"] == "allow_reason" and "超过每2天1人次" in results[2]["detail"][0]["message"]
+    assert results[4]["entry"] is None and results[4]["detail"][0]["field"].endswith("direction")
+    assert results[6]["entry"]["plate"] == "蒙G22222"
+    assert results[0]["entry"]["id_number"] == mask_id_number(zhang.id_number)
+    assert (results[7]["entry"]["allowed_reason"], bool(results[7]["entry"]["breach"])) == ("就医", True)
+    assert set(CheckpointEntry.objects.values_list("client_id", flat=True)) == {"old", "b-1", "b-5", "b-6"}
+    again = batch(dave, gate, [{"client_id": "b-1", "direction": "out", "resident_id": zhang.pk}])
+    assert again.json()["results"][0]["status"] == 200 and CheckpointEntry.objects.count() == 4
+
+
+def test_a_batch_over_the_limit_the_leader_and_outsiders_are_refused_whole(world, ev, gate):
+    vans = [{"client_id": f"v-{n}", "direction": "in", "plate": f"蒙G{n:05d}"} for n in range(51)]
+    too_many = batch(api_client(world, "dave"), gate, vans)
+    assert too_many.status_code == 422 and too_many.json()["detail"][0]["field"] == "entries"
+    west = Checkpoint.objects.create(unit=world.west_c1, event=ev, name="西门")
+    assert batch(api_client(world, "frank"), west, vans[:2]).status_code == 403
+    assert batch(api_client(world, "gina"), gate, vans[:2]).status_code == 404
+    assert CheckpointEntry.objects.count() == 0
+
+
+def test_the_browser_session_needs_the_csrf_token_for_crossings(world, gate):
+    phone = Client(enforce_csrf_checks=True)
+    phone.force_login(world.user("dave"))
+    body = {"client_id": "p-1", "direction": "in", "name": "路人"}
+    url = f"{BASE}/checkpoints/{gate.pk}/crossings"
+    assert phone.post(url, body, content_type="application/json").status_code in (401, 403)
+    assert phone.post(url + "/batch", {"entries": [body]}, content_type="application/json").status_code in (401, 403)
+    assert CheckpointEntry.objects.count() == 0
+    phone.get(f"/outbreak/checkpoints/{gate.pk}/")  # the screen sets the CSRF cookie
+    csrf = phone.cookies["csrftoken"].value
+    ok = phone.post(url, body, content_type="application/json", HTTP_X_CSRFTOKEN=csrf)
+    assert ok.status_code == 201
+    also = phone.post(
+        url + "/batch",
+        {"entries": [{**body, "client_id": "p-2", "direction": "out"}]},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=csrf,
+    )
+    assert also.json()["results"][0]["status"] == 201
+
+
+def test_a_crossing_costs_few_queries(world, gate, django_assert_max_num_queries):
+    """Token (cached after the first call), checkpoint, resident, pass rule, the household's exits, the insert
+    (in the test's transaction with its savepoint): a regression here is a regression of the phones' goal."""
+    dave = api_client(world, "dave")
+    zhang = world.residents["zhang"]
+    assert crossing(dave, gate, "warm", direction="in", name="路人").status_code == 201
+    with django_assert_max_num_queries(7):
+        assert crossing(dave, gate, "q-1", resident_id=zhang.pk).status_code == 201
+    with django_assert_max_num_queries(5):
+        assert crossing(dave, gate, "q-2", direction="in", name="访客丁", id_number="Q1").status_code == 201

@@ -86,3 +86,49 @@ def test_quota_breach_allowed_with_a_reason_and_an_offline_entry_arrives_once(li
     van = CheckpointEntry.objects.get(name="快递员")
     assert (van.plate, van.vehicle_type, van.direction) == ("蒙G12345", "express", "in")
     assert CheckpointEntry.objects.count() == 3
+
+
+def test_a_backlog_goes_up_in_one_batch_and_a_refused_entry_holds_up_none(live_server, world, password):
+    ev = event(world)
+    gate = Checkpoint.objects.create(unit=world.east_c1, event=ev, name="北门")
+    today = timezone.localdate()
+    PassRule.objects.create(event=ev, unit=world.east_c1, max_exits=1, days=2, valid_from=today - dt.timedelta(days=3))
+    zhang = world.residents["zhang"]
+
+    with browser_page(phone=True) as page:
+        log_in(page, live_server.url, "dave", password)
+        page.goto(f"{live_server.url}/outbreak/checkpoints/{gate.pk}/")
+        posted = []
+        page.on("request", lambda r: posted.append(r.url.split("/crossings")[-1]) if "/crossings" in r.url else None)
+        # The uplink is down (the lookup still answers from the community's wifi): every upload fails.
+        page.route("**/crossings**", lambda route: route.abort())
+        for _ in range(2):
+            find_and_pick(page, zhang.id_number[-6:])
+            page.click("label[for=cp-out]")
+            page.click("#cp-submit")
+        page.check("#cp-stranger")
+        page.fill("#cp-name", "快递员")
+        page.fill("#cp-plate", "蒙G54321")
+        page.click("label[for=cp-in]")
+        page.click("#cp-submit")
+        page.wait_for_selector("#cp-queue >> text=待上传 3 条")
+        assert CheckpointEntry.objects.count() == 0
+        posted.clear()
+        page.unroute("**/crossings**")
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        wait_for(lambda: CheckpointEntry.objects.count() == 2)
+        card = page.wait_for_selector(".cp-attention-item")
+        assert "超过每2天1人次" in card.inner_text()
+        page.wait_for_selector("#cp-queue", state="hidden")
+        page.wait_for_selector("#cp-recent >> text=快递员")
+        assert posted[0] == "/batch"  # the three went up together
+        page.fill(".cp-attention-item .cp-reason", "送医")
+        page.click(".cp-attention-item .cp-allow")
+        wait_for(lambda: CheckpointEntry.objects.count() == 3)
+        assert posted[-1] == ""  # one entry alone goes to the single endpoint
+
+    assert sorted(CheckpointEntry.objects.values_list("name", "allowed_reason")) == [
+        ("张伟", ""),
+        ("张伟", "送医"),
+        ("快递员", ""),
+    ]

@@ -4,6 +4,7 @@
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
@@ -182,3 +183,65 @@ def test_a_static_code_outside_the_users_unit_is_refused(world):
     with pytest.raises(PermissionDenied):
         issue_static_code(resident=world.residents["wang"], by=world.user("carol"))
     assert not StaticCode.objects.exists()
+
+
+# ---- register_crossing's idempotency without a lookup first, and the nearest pass rule -------------------------------
+
+
+def van(client_id, plate="蒙G12345"):
+    return services.CrossingData(client_id=client_id, direction="in", plate=plate, vehicle_type="express")
+
+
+def test_an_entry_colliding_on_its_client_id_is_answered_with_the_stored_one(world, gates):
+    """A van's resend passes every check, so the unique client id decides at the insert; the caller's
+    transaction (here the test's) goes on working after the collision."""
+    north, west = gates
+    dave = world.user("dave")
+    first = services.register_crossing(checkpoint=north, data=van("v-1"), by=dave)
+    again = services.register_crossing(checkpoint=north, data=van("v-1", plate="蒙G99999"), by=dave)
+    assert (first.created, again.created, again.entry.pk, again.entry.plate) == (
+        True,
+        False,
+        first.entry.pk,
+        "蒙G12345",
+    )
+    assert CheckpointEntry.objects.count() == 1
+    with pytest.raises(ValidationError) as err:
+        services.register_crossing(checkpoint=west, data=van("v-1"), by=world.user("erin"))
+    assert "client_id" in err.value.message_dict
+    assert services.register_crossing(checkpoint=north, data=van("v-2"), by=dave).created
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_any_transaction_a_collision_is_answered_too(world, gates):
+    north, _ = gates
+    dave = world.user("dave")
+    first = services.register_crossing(checkpoint=north, data=van("v-1"), by=dave)
+    again = services.register_crossing(checkpoint=north, data=van("v-1"), by=dave)
+    assert (again.created, again.entry.pk) == (False, first.entry.pk)
+    assert services.register_crossing(checkpoint=north, data=van("v-2"), by=dave).created
+    assert CheckpointEntry.objects.count() == 2
+
+
+def test_a_resend_to_a_checkpoint_retired_since_is_answered_and_a_new_entry_refused(world, gates):
+    north, _ = gates
+    dave = world.user("dave")
+    first = services.register_crossing(checkpoint=north, data=van("v-1"), by=dave)
+    north.retired_on = TODAY
+    north.save(update_fields=["retired_on"])
+    assert services.register_crossing(checkpoint=north, data=van("v-1"), by=dave).entry.pk == first.entry.pk
+    with pytest.raises(ValidationError, match="已撤除"):
+        services.register_crossing(checkpoint=north, data=van("v-2"), by=dave)
+
+
+def test_the_nearest_units_pass_rule_applies(world, gates):
+    north, _ = gates
+    ev = north.event
+    # The street allows 3 exits a day; 龙兴社区 (the fixture's rule) 1 in 2 days: the community's is nearer.
+    PassRule.objects.create(event=ev, unit=world.east, max_exits=3, days=1, valid_from=TODAY - dt.timedelta(days=5))
+    rule = services.pass_rule_for(north, TODAY)
+    assert rule is not None and (rule.unit_id, rule.max_exits, rule.days) == (world.east_c1.pk, 1, 2)
+    PassRule.objects.filter(unit=world.east_c1).update(valid_to=TODAY - dt.timedelta(days=1))
+    rule = services.pass_rule_for(north, TODAY)
+    assert rule is not None and (rule.unit_id, rule.max_exits) == (world.east.pk, 3)
+    assert services.pass_rule_for(gates[1], TODAY) is None  # nothing for 辽河社区 or above it

@@ -5,6 +5,8 @@
  *   answers a resend with the entry it already stored.
  * - A refusal (422, e.g. a pass-quota breach) moves the entry to the "需处理" list with the server's
  *   message; the person on duty allows it with a reason, edits it, or cancels it.
+ * - A backlog (more than one entry queued) is sent through the batch endpoint, up to 50 a request, each
+ *   entry answered on its own; a single entry goes to the single endpoint.
  * Strings come from the page (translated by Django) through #cp-config.
  */
 (function () {
@@ -103,56 +105,125 @@
     flush();
   }
 
+  function toAttention(item, messages, fields) {
+    const items = load(ATTENTION_KEY).filter((i) => i.client_id !== item.client_id);
+    items.push(Object.assign({}, item, { messages: messages, fields: fields || [] }));
+    save(ATTENTION_KEY, items);
+    renderAttention();
+  }
+
+  function dropFromQueue(clientIds) {
+    save(QUEUE_KEY, load(QUEUE_KEY).filter((i) => clientIds.indexOf(i.client_id) < 0));
+  }
+
+  function refusal(status, body) {
+    // [messages, fields] of a refused entry, from the server's answer (422: per field, in Chinese).
+    if (status === 422) {
+      const detail = Array.isArray(body.detail) ? body.detail : [];
+      return [detail.map((d) => d.message || d.msg || String(d)), detail.map((d) => d.field || "")];
+    }
+    if (status === 404) return [[S.not_found], []];
+    if (status === 403) return [[body.detail || S.forbidden], []];
+    return [[S.server_error], []];
+  }
+
+  function post(url, payload) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(payload),
+    });
+  }
+
+  async function loggedOut(response) {
+    if (response.status === 401 || (response.status === 403 && !(await isPermission(response.clone())))) {
+      $("cp-auth") && $("cp-auth").classList.remove("d-none");
+      return true; // logged out (or a stale CSRF token): keep everything until he logs in again
+    }
+    $("cp-auth") && $("cp-auth").classList.add("d-none");
+    return false;
+  }
+
+  // A backlog (more than one entry queued, e.g. after the network came back) goes up in batches of up to
+  // BATCH entries, each answered on its own: a refused one goes to "需处理" and never holds up the others.
+  // Returns how many were stored, or -1 to stop (offline, logged out, server trouble) and -2 to fall back
+  // to one by one (a server without the batch endpoint).
+  async function sendBatch(items) {
+    let response;
+    try {
+      response = await post(cfg.batch_url, { entries: items.map((i) => i.payload) });
+    } catch (e) {
+      return -1;
+    }
+    if (await loggedOut(response)) return -1;
+    if (response.status >= 500) return -1;
+    if (response.status !== 200) {
+      if (response.status === 403 || response.status === 404) {
+        const [messages, fields] = refusal(response.status, await response.json().catch(() => ({})));
+        dropFromQueue(items.map((i) => i.client_id));
+        items.forEach((item) => toAttention(item, messages, fields));
+        return 0;
+      }
+      return -2;
+    }
+    const body = await response.json().catch(() => null);
+    if (!body || !Array.isArray(body.results)) return -2;
+    const byId = {};
+    items.forEach((i) => { byId[i.client_id] = i; });
+    const settled = [];
+    let stored = 0;
+    body.results.forEach((r) => {
+      const item = byId[r.client_id];
+      if (!item) return;
+      if (r.status === 200 || r.status === 201) {
+        stored += 1;
+        settled.push(item.client_id);
+      } else if (r.status === 422 || r.status === 404 || r.status === 403) {
+        const [messages, fields] = refusal(r.status, { detail: r.detail });
+        settled.push(item.client_id);
+        toAttention(item, messages, fields);
+      } // anything else stays queued for the next try
+    });
+    dropFromQueue(settled);
+    return settled.length ? stored : -1;
+  }
+
+  const BATCH = 50;
   let flushing = false;
   async function flush() {
     if (flushing) return;
     flushing = true;
     let sent = 0;
+    let oneByOne = !cfg.batch_url;
     try {
       for (;;) {
         const queue = load(QUEUE_KEY);
         if (!queue.length) break;
+        if (queue.length > 1 && !oneByOne) {
+          const stored = await sendBatch(queue.slice(0, BATCH));
+          if (stored === -1) break;
+          if (stored === -2) { oneByOne = true; continue; }
+          sent += stored;
+          renderQueue();
+          continue;
+        }
         const item = queue[0];
         let response;
         try {
-          response = await fetch(cfg.crossings_url, {
-            method: "POST",
-            credentials: "same-origin",
-            headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-            body: JSON.stringify(item.payload),
-          });
+          response = await post(cfg.crossings_url, item.payload);
         } catch (e) {
           break; // offline: keep it, try again on "online" or the timer
         }
-        if (response.status === 401 || (response.status === 403 && !(await isPermission(response.clone())))) {
-          $("cp-auth") && $("cp-auth").classList.remove("d-none");
-          break; // logged out (or a stale CSRF token): keep everything until he logs in again
-        }
-        $("cp-auth") && $("cp-auth").classList.add("d-none");
+        if (await loggedOut(response)) break;
         if (response.status >= 500) break;
         // Whatever the answer now, the entry leaves the queue: stored (200/201) or for the person on duty.
-        const rest = load(QUEUE_KEY).filter((i) => i.client_id !== item.client_id);
-        save(QUEUE_KEY, rest);
+        dropFromQueue([item.client_id]);
         if (response.ok) {
           sent += 1;
         } else {
-          let messages = [S.server_error];
-          let fields = [];
-          if (response.status === 422) {
-            const body = await response.json().catch(() => ({}));
-            const detail = Array.isArray(body.detail) ? body.detail : [];
-            messages = detail.map((d) => d.message || d.msg || String(d));
-            fields = detail.map((d) => d.field || "");
-          } else if (response.status === 404) {
-            messages = [S.not_found];
-          } else if (response.status === 403) {
-            const body = await response.json().catch(() => ({}));
-            messages = [body.detail || S.forbidden];
-          }
-          const items = load(ATTENTION_KEY).filter((i) => i.client_id !== item.client_id);
-          items.push(Object.assign({}, item, { messages: messages, fields: fields }));
-          save(ATTENTION_KEY, items);
-          renderAttention();
+          const [messages, fields] = refusal(response.status, await response.json().catch(() => ({})));
+          toAttention(item, messages, fields);
         }
         renderQueue();
       }
