@@ -127,6 +127,8 @@ class FoundBy(models.TextChoices):
     SELF_REPORT = "self_report", _("自主申报")
     PUBLIC_REPORT = "public_report", _("群众报告")
     CHECKPOINT = "checkpoint", _("卡口")
+    # A positive pooled tube of a mass-testing round hands its members over (testing.services).
+    MASS_TESTING = "mass_testing", _("核酸筛查")
 
 
 class TrackingStatus(models.TextChoices):

@@ -1099,7 +1099,7 @@ def hand_over_positive(
     """移交隔离: the members of a tube with a positive result become screened persons of an outbreak event
     (outbreak.services.screen_person: merged with an earlier screening of the same person), each sample
     linked to its screening. Members handed over already are skipped, so a second click adds nothing."""
-    from outbreak.models import EventStatus, Measure
+    from outbreak.models import EventStatus, FoundBy, Measure
     from outbreak.selectors import events_for
     from outbreak.services import ScreeningData, screen_person
 
@@ -1138,7 +1138,7 @@ def hand_over_positive(
         data = ScreeningData(
             from_area=_("本地（全员核酸混管阳性）"),
             arrival_date=timezone.localtime(s.taken_at, tz).date(),
-            found_by="grid",
+            found_by=FoundBy.MASS_TESTING,
             person_kind="other",
             person=s.resident,
             name="" if s.resident else s.name,

@@ -251,7 +251,8 @@ def test_handing_over_a_positive_pool(world, sampled):
         world.residents["zhang"],
         world.east_b1,
     )
-    assert "试管" in s.findings.get().note
+    finding = s.findings.get()
+    assert "试管" in finding.note and finding.get_found_by_display() == "核酸筛查"
     assert services.hand_over_positive(tube=tube, event=ev, by=bob, today=D + dt.timedelta(days=1)).skipped == 2
     ev.status = "closed"
     ev.save()
