@@ -14,6 +14,19 @@ from outbreak.tests.factories import event
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("browser")]
 
 
+def entries() -> int:
+    """The stored entries, read from the test thread. With SQLite's shared in-memory test database a read
+    while the live server's thread writes the table fails at once ("table is locked") instead of waiting."""
+    from django.db import OperationalError
+
+    for _attempt in range(50):
+        try:
+            return CheckpointEntry.objects.count()
+        except OperationalError:
+            time.sleep(0.1)
+    return CheckpointEntry.objects.count()
+
+
 def wait_for(condition, timeout=15.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -47,7 +60,7 @@ def test_quota_breach_allowed_with_a_reason_and_an_offline_entry_arrives_once(li
         page.click("label[for=cp-hc-green]")
         page.fill("#cp-purpose", "购买生活物资")
         page.click("#cp-submit")
-        wait_for(lambda: CheckpointEntry.objects.count() == 1)
+        wait_for(lambda: entries() == 1)
         page.wait_for_selector("#cp-recent >> text=张伟")
 
         find_and_pick(page, zhang.id_number[-6:])
@@ -56,10 +69,10 @@ def test_quota_breach_allowed_with_a_reason_and_an_offline_entry_arrives_once(li
         page.click("#cp-submit")
         card = page.wait_for_selector(".cp-attention-item")
         assert "超过每2天1人次" in card.inner_text()
-        assert CheckpointEntry.objects.count() == 1
+        assert entries() == 1
         page.fill(".cp-attention-item .cp-reason", "就医")
         page.click(".cp-attention-item .cp-allow")
-        wait_for(lambda: CheckpointEntry.objects.count() == 2)
+        wait_for(lambda: entries() == 2)
         page.wait_for_selector(".cp-attention-item", state="detached")
         second = CheckpointEntry.objects.order_by("id").last()
         assert (bool(second.breach), second.allowed_reason, str(second.temperature)) == (True, "就医", "36.6")
@@ -74,7 +87,7 @@ def test_quota_breach_allowed_with_a_reason_and_an_offline_entry_arrives_once(li
         page.wait_for_selector("#cp-queue >> text=待上传 1 条")
         page.wait_for_selector("#cp-recent .cp-pending >> text=快递员")
         time.sleep(0.5)
-        assert CheckpointEntry.objects.count() == 2
+        assert entries() == 2
         page.context.set_offline(False)
         wait_for(lambda: CheckpointEntry.objects.filter(name="快递员").exists())
         page.wait_for_selector("#cp-queue", state="hidden")
@@ -85,7 +98,7 @@ def test_quota_breach_allowed_with_a_reason_and_an_offline_entry_arrives_once(li
 
     van = CheckpointEntry.objects.get(name="快递员")
     assert (van.plate, van.vehicle_type, van.direction) == ("蒙G12345", "express", "in")
-    assert CheckpointEntry.objects.count() == 3
+    assert entries() == 3
 
 
 def test_a_backlog_goes_up_in_one_batch_and_a_refused_entry_holds_up_none(live_server, world, password):
@@ -112,11 +125,11 @@ def test_a_backlog_goes_up_in_one_batch_and_a_refused_entry_holds_up_none(live_s
         page.click("label[for=cp-in]")
         page.click("#cp-submit")
         page.wait_for_selector("#cp-queue >> text=待上传 3 条")
-        assert CheckpointEntry.objects.count() == 0
+        assert entries() == 0
         posted.clear()
         page.unroute("**/crossings**")
         page.evaluate("window.dispatchEvent(new Event('online'))")
-        wait_for(lambda: CheckpointEntry.objects.count() == 2)
+        wait_for(lambda: entries() == 2)
         card = page.wait_for_selector(".cp-attention-item")
         assert "超过每2天1人次" in card.inner_text()
         page.wait_for_selector("#cp-queue", state="hidden")
@@ -124,7 +137,7 @@ def test_a_backlog_goes_up_in_one_batch_and_a_refused_entry_holds_up_none(live_s
         assert posted[0] == "/batch"  # the three went up together
         page.fill(".cp-attention-item .cp-reason", "送医")
         page.click(".cp-attention-item .cp-allow")
-        wait_for(lambda: CheckpointEntry.objects.count() == 3)
+        wait_for(lambda: entries() == 3)
         assert posted[-1] == ""  # one entry alone goes to the single endpoint
 
     assert sorted(CheckpointEntry.objects.values_list("name", "allowed_reason")) == [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 from core.testing import World, make_id_number
 from registry.models import Resident, Tag
@@ -11,11 +12,24 @@ from vaccination import services
 from vaccination.models import Dose, NonVaccinationReason, ReasonRecord, VaccineProduct
 
 
+def standard_data() -> None:
+    """The products and reasons the data migration seeds. Tests on a live server (transactional) flush
+    the database afterwards, so later tests may find those tables empty: seed them again the same way."""
+    from django.apps import apps
+
+    module = importlib.import_module("vaccination.migrations.0002_standard_products_and_reasons")
+    module.seed(apps, None)
+
+
 def product(code: str = "bibp") -> VaccineProduct:
+    if not VaccineProduct.objects.filter(code=code).exists():
+        standard_data()
     return VaccineProduct.objects.get(code=code)
 
 
 def reason(code: str) -> NonVaccinationReason:
+    if not NonVaccinationReason.objects.filter(code=code).exists():
+        standard_data()
     return NonVaccinationReason.objects.get(code=code)
 
 
