@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from core.http import AuthedRequest
 from core.scoping import visible_units
@@ -20,6 +22,19 @@ def unit_param(request: AuthedRequest) -> OrgUnit | None:
         return visible_units(request.user).select_related("parent").get(pk=int(raw))
     except (ValueError, OrgUnit.DoesNotExist):
         raise Http404 from None
+
+
+def unit_by_code(request: AuthedRequest, code: str) -> OrgUnit:
+    """The API's ``unit=<code>``: a unit of the user's subtree by its code, the user's own when empty;
+    another unit is "not found", never "forbidden"."""
+    if not code:
+        if request.user.org_unit is None:
+            raise ValidationError({"unit": _("请指定单位代码（unit）")})
+        return request.user.org_unit
+    unit = visible_units(request.user).filter(code=code).first()
+    if unit is None:
+        raise Http404
+    return unit
 
 
 def cleaned(form: Any) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from accounts.permissions import require
 from accounts.rules import mask_id_number, shown_phone
 from core.db import prefix_q
 from core.http import AuthedRequest
-from core.scoping import visible_units
+from core.pages import unit_by_code
 from orgunits.models import OrgUnit
 from outbreak import selectors, services
 from outbreak.checkpoint_views import (
@@ -53,18 +53,6 @@ router = Router(tags=["疫情防控"])
 
 def _event(request: AuthedRequest, pk: int) -> Any:
     return get_object_or_404(selectors.events_for(request.user), pk=pk)
-
-
-def _unit_by_code(request: AuthedRequest, code: str) -> OrgUnit:
-    """A unit of the user's subtree by its code (the user's own when empty); outside: 404."""
-    if not code:
-        if request.user.org_unit is None:
-            raise ValidationError({"unit": _("请指定单位代码（unit）")})
-        return request.user.org_unit
-    unit = visible_units(request.user).filter(code=code).first()
-    if unit is None:
-        raise Http404
-    return unit
 
 
 def _choice(value: str, allowed: list[str], field: str, message: str) -> None:
@@ -183,7 +171,7 @@ def list_screenings(
     if event is not None:
         qs = qs.filter(event=_event(request, event))
     if unit:
-        scope = _unit_by_code(request, unit)
+        scope = unit_by_code(request, unit)
         qs = qs.filter(unit__path__gte=scope.path, unit__path__lt=scope.path_end)
     if status:
         qs = qs.filter(status=status)
@@ -586,7 +574,7 @@ class ReportOut(Schema):
 @router.post("/reports", response={201: ReportOut}, summary="提交日报告（零报告：zero=true；更正须写原因）")
 def submit_report(request: AuthedRequest, payload: ReportIn) -> Any:
     event = _event(request, payload.event_id)
-    unit = _unit_by_code(request, payload.unit)
+    unit = unit_by_code(request, payload.unit)
     require(request.user, "can_write")
     report = services.submit_daily_report(
         event=event,
@@ -632,7 +620,7 @@ class ReportTableOut(Schema):
 )
 def report_table(request: AuthedRequest, event: int, unit: str = "", date: dt.date | None = None) -> Any:
     ev = _event(request, event)
-    scope = _unit_by_code(request, unit)
+    scope = unit_by_code(request, unit)
     on = date or timezone.localdate()
     table = selectors.report_table(ev, scope, on)
     rows = []

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,25 +24,12 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from accounts.permissions import require
 from accounts.rules import mask_id_number
 from core.http import AuthedRequest
-from core.scoping import visible_units
-from orgunits.models import OrgUnit
+from core.pages import unit_by_code
 from registry.selectors import residents_for
 from vaccination import rules, selectors, services
 from vaccination.models import Dose, VaccineProduct
 
 router = Router(tags=["疫苗接种"])
-
-
-def _unit_by_code(request: AuthedRequest, code: str) -> OrgUnit:
-    """A unit of the user's subtree by its code (the user's own when empty); outside: 404."""
-    if not code:
-        if request.user.org_unit is None:
-            raise ValidationError({"unit": _("请指定单位代码（unit）")})
-        return request.user.org_unit
-    unit = visible_units(request.user).filter(code=code).first()
-    if unit is None:
-        raise Http404
-    return unit
 
 
 def _on(date: dt.date | None) -> dt.date:
@@ -145,7 +131,7 @@ def list_doses(
         params["door_to_door"] = door_to_door
     if product:
         params["product"] = get_object_or_404(VaccineProduct, code=product)
-    scope = _unit_by_code(request, unit) if unit else None
+    scope = unit_by_code(request, unit) if unit else None
     qs: QuerySet[Dose] = selectors.filter_doses(request.user, params, unit=scope)
     return qs
 
@@ -198,7 +184,7 @@ def _float(value: Any) -> float | None:
 
 @router.get("/coverage", response=CoverageReport, summary="各年龄组首针、全程、加强接种人数和接种率")
 def coverage(request: AuthedRequest, unit: str = "", date: dt.date | None = None) -> Any:
-    scope = _unit_by_code(request, unit)
+    scope = unit_by_code(request, unit)
     on = _on(date)
     rows = selectors.coverage_for(request.user, scope, on)
     return {
@@ -271,7 +257,7 @@ def reconciliation(
         raise ValidationError({"group": _("人群应为 %(keys)s 之一") % {"keys": "、".join(rules.GROUPS)}})
     if level not in rules.LEVELS:
         raise ValidationError({"level": _("剂次应为 %(keys)s 之一") % {"keys": "、".join(rules.LEVELS)}})
-    scope = _unit_by_code(request, unit)
+    scope = unit_by_code(request, unit)
     on = _on(date)
     result = selectors.reconciliation_for(request.user, scope, group, level, on)
     people = selectors.person_rows(request.user, result.unexplained_ids, on, result.progress)

@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +19,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from accounts.permissions import require
 from accounts.rules import mask_id_number, shown_phone
 from core.http import AuthedRequest
-from core.scoping import visible_units
+from core.pages import unit_by_code
 from orgunits.models import OrgUnit
 from testing.models import KeyGroup, KeyGroupMember
 from testing.routine import rules, selectors, services
@@ -29,13 +28,9 @@ router = Router(tags=["应检尽检"])
 DEFAULT_DAYS = 28
 
 
-def _unit_by_code(request: AuthedRequest, code: str) -> OrgUnit | None:
-    if not code:
-        return None
-    unit = visible_units(request.user).filter(code=code).first()
-    if unit is None:
-        raise Http404
-    return unit
+def _unit(request: AuthedRequest, code: str) -> OrgUnit | None:
+    """Without a code, the whole of the user's scope (not his own unit alone)."""
+    return unit_by_code(request, code) if code else None
 
 
 def _group(request: AuthedRequest, pk: int | None) -> KeyGroup | None:
@@ -59,7 +54,7 @@ class GroupOut(Schema):
 def list_groups(request: AuthedRequest, on: dt.date | None = None, unit: str = "") -> Any:
     day = on or timezone.localdate()
     groups = list(selectors.groups_for(request.user).order_by("unit__path", "pk"))
-    figures = selectors.figures(selectors.member_scope(request.user, unit=_unit_by_code(request, unit)), groups, day)
+    figures = selectors.figures(selectors.member_scope(request.user, unit=_unit(request, unit)), groups, day)
     names = {u.pk: u.name for u in figures.units}
     return [
         {
@@ -110,7 +105,7 @@ def list_members(
     request: AuthedRequest, group_id: int, unit: str = "", batch: int | None = None, active: bool = True
 ) -> Any:
     group = _group(request, group_id)
-    qs = selectors.member_scope(request.user, unit=_unit_by_code(request, unit), group=group).select_related("unit")
+    qs = selectors.member_scope(request.user, unit=_unit(request, unit), group=group).select_related("unit")
     if active:
         qs = qs.filter(left_on__isnull=True)
     if batch is not None:
@@ -160,7 +155,7 @@ def list_cycles(
     if (last - first).days > 400:
         raise ValidationError({"start": _("一次最多查询400天")})
     counts = selectors.cycle_table(
-        request.user, first, last, today=today, unit=_unit_by_code(request, unit), group=_group(request, group)
+        request.user, first, last, today=today, unit=_unit(request, unit), group=_group(request, group)
     )
     return [_cycle(c) for c in counts]
 
@@ -192,7 +187,7 @@ def cycle_missed(
         today=today,
         batch=batch,
         any_batch=batch is None,
-        unit=_unit_by_code(request, unit),
+        unit=_unit(request, unit),
         group=_group(request, group),
     )
     role = request.user.role
