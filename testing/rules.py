@@ -15,6 +15,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from registry.importing import RowError
 from registry.rules import IdNumberError, age_on, parse_id_number
 
 # ---- exemptions ---------------------------------------------------------------------------------------------------
@@ -199,16 +200,6 @@ def compound_of(location: str) -> str:
 
 
 # ---- imports: staff, extra people, results ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message}
 
 
 def cell(value: Any) -> str:

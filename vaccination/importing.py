@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import require
 from core.scoping import scoped
-from registry.importing import CellError, parse_date, text
+from registry.importing import CellError, RowError, parse_date, text
 from registry.models import IdType, Resident
 from registry.rules import IdNumberError, parse_id_number
 from vaccination import rules
@@ -52,16 +52,6 @@ NO = {"", "否", "n", "no", "0", "false"}
 
 class DoseFileError(ValueError):
     """The file as a whole cannot be read; the message is for the user, in Chinese."""
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message}
 
 
 @dataclass
